@@ -1,0 +1,55 @@
+"""Classification: what kind of failure an exception is, and which rule said so."""
+
+from .engine import add_rules, classify, clear_rules
+from .rules import (
+    CloudCodeRule,
+    ErrnoRule,
+    FunctionRule,
+    HttpStatusRule,
+    MessageRule,
+    Rule,
+    RuleLike,
+    RuleSet,
+    SqlstateRule,
+    TypeRule,
+)
+from .types import (
+    Classification,
+    DependencyFailed,
+    ErrorType,
+    FailtrackMarker,
+    InvalidInput,
+    PermanentError,
+    TimeoutExceeded,
+    TransientError,
+    Verdict,
+    error_type,
+    mark,
+)
+
+__all__ = [
+    "Classification",
+    "CloudCodeRule",
+    "DependencyFailed",
+    "ErrnoRule",
+    "ErrorType",
+    "FailtrackMarker",
+    "FunctionRule",
+    "HttpStatusRule",
+    "InvalidInput",
+    "MessageRule",
+    "PermanentError",
+    "Rule",
+    "RuleLike",
+    "RuleSet",
+    "SqlstateRule",
+    "TimeoutExceeded",
+    "TransientError",
+    "TypeRule",
+    "Verdict",
+    "add_rules",
+    "classify",
+    "clear_rules",
+    "error_type",
+    "mark",
+]

@@ -1,0 +1,3 @@
+"""Built-in knowledge: postgres errors (to be filled)."""
+
+from __future__ import annotations

@@ -1,0 +1,68 @@
+"""Settings, following Prefect's convention for integrations: ``PREFECT_INTEGRATIONS_FAILTRACK_*``.
+
+Examples:
+    ``PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL=postgresql+psycopg://user@db/audit``
+    ``PREFECT_INTEGRATIONS_FAILTRACK_MESSAGE_LIMIT=4000``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.settings import get_current_settings
+from prefect.settings.base import PrefectBaseSettings, build_settings_config
+from pydantic import Field
+
+
+def default_home() -> Path:
+    """``$PREFECT_HOME/failtrack`` (``~/.prefect/failtrack`` unless Prefect's home is moved)."""
+    return Path(get_current_settings().home).expanduser() / "failtrack"
+
+
+class FailtrackSettings(PrefectBaseSettings):
+    """Settings for prefect-failtrack; each is also an environment variable."""
+
+    model_config = build_settings_config(("integrations", "failtrack"))
+
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the audit database. Unset: the configuration block's URL, "
+            "else SQLite at $PREFECT_HOME/failtrack/failtrack.db."
+        ),
+    )
+    home: Path | None = Field(
+        default=None,
+        description="Folder for the default SQLite database and the spool. Unset: $PREFECT_HOME/failtrack.",
+    )
+    config_block: str = Field(
+        default="default",
+        description="Name of the FailtrackConfig block document to load settings from, if it exists.",
+    )
+    enabled: bool = Field(default=True, description="Record transitions at all.")
+    message_limit: int = Field(default=2000, ge=100, description="Characters kept of a message.")
+    stack_limit: int = Field(default=2000, ge=100, description="Characters kept of a stack trace.")
+    batch_size: int = Field(default=500, ge=1, description="Rows the recorder writes in one batch.")
+    flush_interval: float = Field(
+        default=0.5, gt=0, description="Seconds the recorder waits to fill a batch."
+    )
+    queue_size: int = Field(
+        default=100_000, ge=1, description="Rows held in memory before the spool takes them."
+    )
+    redaction_patterns: list[str] = Field(
+        default_factory=list, description="Extra regular expressions whose matches are redacted."
+    )
+
+    def resolved_home(self) -> Path:
+        return (self.home or default_home()).expanduser()
+
+    def default_database_url(self) -> str:
+        return f"sqlite:///{self.resolved_home() / 'failtrack.db'}"
+
+    def spool_path(self) -> Path:
+        return self.resolved_home() / "spool.jsonl"
+
+
+def get_settings() -> FailtrackSettings:
+    """Settings as the environment says now (cheap; read each time they matter)."""
+    return FailtrackSettings()
