@@ -1,0 +1,143 @@
+"""The audit tables: one row per state transition, one summary row per flow run.
+
+The tables live on a private registry, so they never join the global
+``SQLModel.metadata`` that an application's own models (and its migrations) use.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+TRANSITIONS_TABLE = "failtrack_transitions"
+FLOW_RUNS_TABLE = "failtrack_flow_runs"
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+"""JSON everywhere, JSONB on PostgreSQL."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC timestamp: ``timestamptz`` on PostgreSQL, naive UTC on SQLite; always read back aware.
+
+    Naive datetimes handed in are taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class FailtrackModel(SQLModel, registry=registry()):
+    """Base of failtrack's tables; its ``metadata`` is private to failtrack."""
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _utc_now() -> Any:
+    """A timestamp that defaults to now, in Python and on the server."""
+    return _utc(default_factory=utcnow, sa_column_kwargs={"server_default": text("CURRENT_TIMESTAMP")})
+
+
+def _text() -> Any:
+    return Field(default=None, sa_type=Text)
+
+
+class Transition(FailtrackModel, table=True):
+    """One state transition of a flow run or a task run."""
+
+    __tablename__ = TRANSITIONS_TABLE
+    __table_args__ = (
+        UniqueConstraint("run_id", "to_state", "run_count", name="uq_failtrack_transition_natural"),
+        Index("ix_failtrack_transitions_occurred_at", "occurred_at"),
+        Index("ix_failtrack_transitions_error_type_occurred_at", "error_type", "occurred_at"),
+        Index("ix_failtrack_transitions_fingerprint_occurred_at", "fingerprint", "occurred_at"),
+        Index("ix_failtrack_transitions_flow_run_id_occurred_at", "flow_run_id", "occurred_at"),
+        Index("ix_failtrack_transitions_run_id", "run_id"),
+        Index("ix_failtrack_transitions_to_state_occurred_at", "to_state", "occurred_at"),
+    )
+
+    id: str = Field(primary_key=True)
+    run_kind: str
+    flow_run_id: str | None = None
+    task_run_id: str | None = None
+    run_id: str
+    name: str
+    flow_name: str | None = None
+    deployment_id: str | None = None
+    from_state: str | None = None
+    to_state: str
+    to_state_type: str
+    occurred_at: datetime = _utc()
+    duration_in_state_ms: int | None = None
+    run_count: int
+    error_type: str | None = None
+    error_class: str | None = None
+    error_message: str | None = _text()
+    stack_trace: str | None = _text()
+    fingerprint: str | None = None
+    retryable: bool | None = None
+    reason: str | None = None
+    retry_delay_s: float | None = None
+    retries_left: int | None = None
+    scheduled_at: datetime | None = _utc(default=None, nullable=True)
+    origin: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_type=JSONType)
+    meta: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSONType, nullable=False)
+    )
+    recorded_at: datetime = _utc_now()
+
+
+class FlowRunSummary(FailtrackModel, table=True):
+    """Where one flow run ended, and what its tasks did on the way."""
+
+    __tablename__ = FLOW_RUNS_TABLE
+    __table_args__ = (
+        Index("ix_failtrack_flow_runs_ended_at", "ended_at"),
+        Index("ix_failtrack_flow_runs_flow_name", "flow_name"),
+    )
+
+    flow_run_id: str = Field(primary_key=True)
+    flow_name: str | None = None
+    deployment_id: str | None = None
+    started_at: datetime | None = _utc(default=None, nullable=True)
+    ended_at: datetime | None = _utc(default=None, nullable=True)
+    final_state: str | None = None
+    final_state_type: str | None = None
+    tasks_total: int = 0
+    tasks_completed: int = 0
+    tasks_failed: int = 0
+    failures_by_class: dict[str, int] = Field(default_factory=dict, sa_type=JSONType)
+    retries_spent: int = 0
+    partial_success: bool = False
+    metrics: dict[str, float] = Field(default_factory=dict, sa_type=JSONType)
+    tags: list[str] = Field(default_factory=list, sa_type=JSONType)
+    updated_at: datetime = _utc_now()
+
+
+metadata = FailtrackModel.metadata
+transitions = Transition.__table__
+flow_runs = FlowRunSummary.__table__

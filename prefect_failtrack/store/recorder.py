@@ -1,0 +1,432 @@
+"""The recorder: takes rows from the pipeline without ever blocking or failing it.
+
+Rows go into a bounded in-memory queue; a daemon thread writes them in batches with
+idempotent inserts. When the queue is full, or the database is down, rows go to the
+spool file and are replayed once the database answers (in this process or the next).
+"""
+
+from __future__ import annotations
+
+import atexit
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect.logging import get_logger
+from sqlalchemy import Connection, Engine, Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+from prefect_failtrack.settings import get_settings
+from prefect_failtrack.store import spool
+from prefect_failtrack.store.database import ensure_schema, get_engine, resolve_database_url
+from prefect_failtrack.store.models import (
+    FailtrackModel,
+    FlowRunSummary,
+    Transition,
+    UTCDateTime,
+    flow_runs,
+    transitions,
+    utcnow,
+)
+
+logger = get_logger("prefect_failtrack.recorder")
+
+TRANSITION = "transition"
+SUMMARY = "summary"
+FIRST_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 30.0
+BATCHES_WHEN_BEHIND = 20
+SWEEP_INTERVAL = 60.0
+"""How often a healthy recorder looks for spools left by other processes."""
+
+_STOP = object()
+
+
+class Recorder:
+    """Queue, batch writer and spool for one audit database.
+
+    ``record_transition`` and ``record_summary`` never raise and never wait for the
+    database; ``flush`` waits until what was submitted is written or spooled.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 0.5,
+        queue_size: int = 100_000,
+        spool_path: Path | str,
+    ) -> None:
+        self.url = url
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.spool = spool.Spool(Path(spool_path))
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._counts = dict.fromkeys(("written", "spooled", "replayed", "dropped", "rejected"), 0)
+        self._counts_lock = threading.Lock()
+        self._closed = False
+        self._down = False
+        self._retry_at = 0.0
+        self._backoff = FIRST_RETRY_DELAY
+        self._drop_warned = False
+        self._replay_due = True  # a previous process may have left a spool
+        self._next_sweep = 0.0
+        self._claims: list[Path] = []  # claimed spool files whose replay failed
+        self._statements: dict[str, tuple[Insert, Insert]] = {}
+        self._thread = threading.Thread(target=self._run, name="failtrack-recorder", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- the caller's side -------------------------------------------------------------
+
+    def record_transition(self, row: dict[str, Any]) -> None:
+        """Queue one ``failtrack_transitions`` row (a dict keyed by column name).
+
+        The dict is kept, not copied: hand over a new one each time.
+        """
+        self._submit(TRANSITION, row)
+
+    def record_summary(self, row: dict[str, Any]) -> None:
+        """Queue one ``failtrack_flow_runs`` row; the newest ``updated_at`` wins."""
+        self._submit(SUMMARY, row, stamp="updated_at")
+
+    def _submit(self, kind: str, row: dict[str, Any], stamp: str | None = None) -> None:
+        try:
+            if stamp and row.get(stamp) is None:
+                row = {**row, stamp: utcnow()}
+            if self._closed:
+                self._spool([(kind, row)])
+                return
+            self._queue.put_nowait((kind, row))
+        except queue.Full:
+            self._spool([(kind, row)])
+            self._replay_due = True
+        except Exception as exc:  # never let the audit trail fail the pipeline
+            self._drop(1, exc)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted so far is written or spooled; ``False`` on timeout."""
+        if not self._thread.is_alive():
+            return self._queue.empty()
+        marker = threading.Event()
+        try:
+            self._queue.put(marker, timeout=timeout)
+        except queue.Full:
+            return False
+        return marker.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Flush, then stop the writer thread. Rows recorded afterwards go to the spool."""
+        atexit.unregister(self.close)
+        if self._closed:
+            return
+        self.flush(timeout)
+        self._closed = True
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            pass
+        self._thread.join(timeout)
+
+    def stats(self) -> dict[str, int]:
+        """Rows ``written`` from the queue, ``spooled``, ``replayed`` from the spool,
+        ``dropped`` (not even the spool took them) and ``rejected`` (the database refused them).
+        """
+        with self._counts_lock:
+            return dict(self._counts, queued=self._queue.qsize())
+
+    def _count(self, name: str, n: int) -> None:
+        with self._counts_lock:
+            self._counts[name] += n
+
+    # -- the writer thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._guarded(self._maybe_replay)
+            batch, markers, stop = self._collect()
+            if batch:
+                self._guarded(self._write, batch)
+            for marker in markers:
+                marker.set()
+            if stop:
+                if self._replay_due and not self._down:
+                    self._guarded(self._replay)
+                return
+
+    def _guarded(self, step: Callable[..., None], *args: Any) -> None:
+        try:
+            step(*args)
+        except Exception as exc:  # the writer thread must outlive any surprise
+            logger.warning("failtrack recorder error (it carries on): %r", exc)
+
+    def _collect(self) -> tuple[list[spool.Entry], list[threading.Event], bool]:
+        """Up to ``batch_size`` rows, waiting at most ``flush_interval``; a flush marker ends early.
+
+        Behind by more than a batch, it takes several batches at once: one transaction
+        for many rows is what keeps up with a burst (most of all on SQLite).
+        """
+        batch: list[spool.Entry] = []
+        markers: list[threading.Event] = []
+        behind = self._queue.qsize() >= self.batch_size
+        limit = self.batch_size * (BATCHES_WHEN_BEHIND if behind else 1)
+        deadline = time.monotonic() + self.flush_interval
+        while len(batch) < limit:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return batch, markers, True
+            if isinstance(item, threading.Event):
+                markers.append(item)
+                break
+            batch.append(item)
+        return batch, markers, False
+
+    def _write(self, batch: list[spool.Entry]) -> None:
+        if self._down and time.monotonic() < self._retry_at:
+            self._spool(batch)
+        elif self._store(batch):
+            self._count("written", len(batch))
+        else:
+            self._spool(batch)
+
+    def _maybe_replay(self) -> None:
+        now = time.monotonic()
+        if self._down:
+            if now >= self._retry_at and (self._claims or self.spool.exists()):
+                self._replay()
+        elif self._replay_due or now >= self._next_sweep:
+            self._replay()
+
+    def _replay(self) -> None:
+        """Replay claims that failed before, the spool, and orphaned claims of dead processes."""
+        sweep = time.monotonic() >= self._next_sweep
+        self._replay_due = False
+        if sweep:
+            self._next_sweep = time.monotonic() + SWEEP_INTERVAL
+        claimed = self.spool.claim()
+        self._claims += [claimed] if claimed else []
+        self._claims += self.spool.claim_orphans() if sweep else []
+        while self._claims:
+            if not self._replay_file(self._claims[0]):
+                return
+            self._claims.pop(0)
+
+    def _replay_file(self, path: Path) -> bool:
+        batch: list[spool.Entry] = []
+        for entry in spool.read(path):
+            batch.append(entry)
+            if len(batch) >= self.batch_size:
+                if not self._store(batch):
+                    return False
+                self._count("replayed", len(batch))
+                batch = []
+        if batch:
+            if not self._store(batch):
+                return False
+            self._count("replayed", len(batch))
+        path.unlink(missing_ok=True)
+        return True
+
+    def _store(self, batch: Sequence[spool.Entry]) -> bool:
+        """Insert the batch; ``False`` when the database cannot be reached (mark it down)."""
+        engine = None
+        try:
+            engine = self._engine()
+            with engine.begin() as connection:
+                self._execute(connection, batch)
+        except Exception as exc:
+            if engine is None or not _is_bad_data(exc):
+                self._outage(exc)
+                return False
+            if not self._store_one_by_one(engine, batch):
+                return False
+        if self._down:
+            self._down = False
+            self._replay_due = True
+            logger.warning(
+                "failtrack audit database %s answers again; replaying the spool.", self._safe_url()
+            )
+        return True
+
+    def _store_one_by_one(self, engine: Engine, batch: Sequence[spool.Entry]) -> bool:
+        """Keep the rows the database accepts; count and report the ones it refuses."""
+        refused: list[BaseException] = []
+        for entry in batch:
+            try:
+                with engine.begin() as connection:
+                    self._execute(connection, [entry])
+            except Exception as exc:
+                if not _is_bad_data(exc):
+                    self._outage(exc)
+                    return False
+                refused.append(exc)
+        if refused:
+            self._count("rejected", len(refused))
+            logger.warning(
+                "failtrack audit database refused %d row(s); they are not kept. First error: %s",
+                len(refused),
+                refused[0],
+            )
+        return True
+
+    def _engine(self) -> Engine:
+        """The engine to write with, its schema at head (the seam tests use to simulate outages)."""
+        ensure_schema(self.url)
+        return get_engine(self.url)
+
+    def _execute(self, connection: Connection, batch: Sequence[spool.Entry]) -> None:
+        insert_transitions, upsert_summaries = self._insert_statements(connection.dialect.name)
+        rows = [_TRANSITIONS.normalize(row) for kind, row in batch if kind == TRANSITION]
+        if rows:
+            connection.execute(insert_transitions, rows)
+        rows = [_SUMMARIES.normalize(row) for kind, row in batch if kind == SUMMARY]
+        if rows:
+            connection.execute(upsert_summaries, rows)
+
+    def _insert_statements(self, dialect: str) -> tuple[Insert, Insert]:
+        """Transitions: insert, ignoring any conflict; summaries: upsert, newest wins."""
+        if dialect not in self._statements:
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            upsert = insert(flow_runs)
+            updates = {c.name: upsert.excluded[c.name] for c in flow_runs.c if not c.primary_key}
+            self._statements[dialect] = (
+                insert(transitions).on_conflict_do_nothing(),
+                upsert.on_conflict_do_update(
+                    index_elements=[flow_runs.c.flow_run_id],
+                    set_=updates,
+                    where=flow_runs.c.updated_at <= upsert.excluded.updated_at,
+                ),
+            )
+        return self._statements[dialect]
+
+    # -- when things go wrong ----------------------------------------------------------
+
+    def _spool(self, entries: list[spool.Entry]) -> None:
+        try:
+            self.spool.append(entries)
+        except Exception as exc:
+            self._drop(len(entries), exc)
+            return
+        self._drop_warned = False
+        self._count("spooled", len(entries))
+
+    def _drop(self, n: int, exc: BaseException) -> None:
+        self._count("dropped", n)
+        if not self._drop_warned:
+            self._drop_warned = True
+            logger.warning(
+                "failtrack dropped %d audit row(s): the spool %s could not take them (%s: %s). "
+                "Further drops are counted in Recorder.stats() until the spool works again.",
+                n,
+                self.spool.path,
+                type(exc).__name__,
+                exc,
+            )
+
+    def _outage(self, exc: BaseException) -> None:
+        if self._down:
+            self._backoff = min(self._backoff * 2, MAX_RETRY_DELAY)
+        else:
+            self._down = True
+            self._backoff = FIRST_RETRY_DELAY
+            logger.warning(
+                "failtrack audit database %s is unavailable (%s: %s); rows go to the spool %s "
+                "and are replayed once it is back.",
+                self._safe_url(),
+                type(exc).__name__,
+                exc,
+                self.spool.path,
+            )
+        self._retry_at = time.monotonic() + self._backoff
+
+    def _safe_url(self) -> str:
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:
+            return "<unparsable URL>"
+
+
+class _Columns:
+    """Turns a submitted or spooled row into a complete row for one table."""
+
+    def __init__(self, table: Table, model: type[FailtrackModel]) -> None:
+        fields = dict(model.model_fields)
+        if "meta" in fields:
+            fields["metadata"] = fields.pop("meta")
+        self.names = [c.name for c in table.c]
+        self.empty = dict.fromkeys(self.names)
+        self.defaults: list[tuple[str, Callable[[], Any]]] = []
+        for name in self.names:
+            field = fields.get(name)
+            if field is not None and field.default_factory is not None:
+                self.defaults.append((name, field.default_factory))
+            elif field is not None and field.default is not None and not field.is_required():
+                self.defaults.append((name, lambda value=field.default: value))
+        self.timestamps = [c.name for c in table.c if isinstance(c.type, UTCDateTime)]
+
+    def normalize(self, row: dict[str, Any]) -> dict[str, Any]:
+        complete = self.empty.copy()
+        complete.update(row)
+        if len(complete) > len(self.names):  # keys that are no column
+            complete = {name: complete[name] for name in self.names}
+        for name, default in self.defaults:
+            if complete[name] is None:
+                complete[name] = default()
+        for name in self.timestamps:
+            if isinstance(complete[name], str):
+                complete[name] = datetime.fromisoformat(complete[name])
+        return complete
+
+
+_TRANSITIONS = _Columns(transitions, Transition)
+_SUMMARIES = _Columns(flow_runs, FlowRunSummary)
+
+
+def _is_bad_data(exc: BaseException) -> bool:
+    """A row problem (constraint, type, value) rather than a database that cannot be reached."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True
+    if isinstance(exc, StatementError):
+        return not isinstance(exc, DBAPIError)
+    return isinstance(exc, ValueError | TypeError)
+
+
+_recorder: Recorder | None = None
+_recorder_lock = threading.Lock()
+
+
+def get_recorder() -> Recorder:
+    """The process-wide recorder, bound to ``resolve_database_url()`` at first use."""
+    global _recorder
+    if _recorder is not None:
+        return _recorder
+    with _recorder_lock:
+        if _recorder is None:
+            settings = get_settings()
+            _recorder = Recorder(
+                resolve_database_url(settings),
+                batch_size=settings.batch_size,
+                flush_interval=settings.flush_interval,
+                queue_size=settings.queue_size,
+                spool_path=settings.spool_path(),
+            )
+        return _recorder
+
+
+def reset_recorder() -> None:
+    """Flush, close and forget the process-wide recorder; the next use builds a new one."""
+    global _recorder
+    with _recorder_lock:
+        recorder, _recorder = _recorder, None
+    if recorder is not None:
+        recorder.close()

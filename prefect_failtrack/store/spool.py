@@ -1,0 +1,133 @@
+"""The spool: rows that could not reach the audit database, kept as JSON lines in a local file.
+
+Each line is ``{"kind": "transition" | "summary", "row": {...}}`` with datetimes as ISO
+strings. Writers append under an exclusive file lock; a replayer claims the whole file by
+renaming it to ``<spool>.<pid>.<uuid>.replaying``, so several processes can share one spool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prefect_failtrack.store.database import json_default
+
+try:
+    import fcntl
+except ImportError:  # Windows: appends from one process at a time are still whole lines.
+    fcntl = None  # type: ignore[assignment]
+
+_encode = json.JSONEncoder(default=json_default, separators=(",", ":")).encode
+
+Entry = tuple[str, dict[str, Any]]
+"""``(kind, row)``: what the recorder queues, spools and replays."""
+
+
+class Spool:
+    """A JSON-lines file of entries waiting for the database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def append(self, entries: Iterable[Entry]) -> None:
+        """Append entries as one write; raises ``OSError`` when the file cannot be written."""
+        data = "".join(
+            _encode({"kind": kind, "row": row}) + "\n"
+            for kind, row in entries
+        ).encode("utf-8")
+        if not data:
+            return
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            while True:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    with _locked(fd):
+                        # A replayer may have claimed the file between open and lock: start over.
+                        if os.fstat(fd).st_ino != _inode(self.path):
+                            continue
+                        view = memoryview(data)
+                        while view:
+                            view = view[os.write(fd, view) :]
+                        return
+                finally:
+                    os.close(fd)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def claim(self) -> Path | None:
+        """Take the spool for replay by renaming it; ``None`` when there is none."""
+        claimed = self._claim_name()
+        try:
+            os.replace(self.path, claimed)
+        except FileNotFoundError:
+            return None
+        _wait_for_writers(claimed)
+        return claimed
+
+    def claim_orphans(self, older_than: float = 60.0) -> list[Path]:
+        """Take over claims that a dead (or stuck) process left behind ``older_than`` seconds ago."""
+        claims = []
+        for orphan in self.path.parent.glob(f"{self.path.name}.*.replaying"):
+            try:
+                if time.time() - orphan.stat().st_mtime < older_than:
+                    continue
+                claimed = self._claim_name()
+                os.replace(orphan, claimed)
+                os.utime(claimed)
+            except FileNotFoundError:
+                continue
+            claims.append(claimed)
+        return claims
+
+    def _claim_name(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.{os.getpid()}.{uuid.uuid4().hex}.replaying")
+
+
+def read(path: Path) -> Iterator[Entry]:
+    """The entries of a spool file; a torn or unreadable line is skipped."""
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                yield entry["kind"], entry["row"]
+            except (ValueError, KeyError, TypeError):
+                continue
+
+
+@contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    if fcntl is None:
+        yield
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _wait_for_writers(path: Path) -> None:
+    """Let an append that opened the file before the rename finish before it is read."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with _locked(fd):
+            pass
+    finally:
+        os.close(fd)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,214 @@
+"""The recorder never raises or blocks, and loses nothing while the spool can be written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from prefect_failtrack.store import Recorder, get_recorder, reset_recorder
+from prefect_failtrack.store.database import get_engine
+from prefect_failtrack.store.recorder import SUMMARY, TRANSITION
+from prefect_failtrack.store.spool import Spool, read
+
+
+class SwitchableRecorder(Recorder):
+    """A recorder whose database can be taken away and given back."""
+
+    unreachable_url: str | None = None
+
+    def _engine(self):
+        if self.unreachable_url is not None:
+            return get_engine(self.unreachable_url)
+        return super()._engine()
+
+
+def test_all_rows_are_written_after_flush(database_url, make_recorder, transitions_batch, count_transitions):
+    recorder = make_recorder(database_url, batch_size=50)
+    rows = transitions_batch(1000)
+
+    for row in rows:
+        recorder.record_transition(row)
+    recorder.record_summary({"flow_run_id": rows[0]["flow_run_id"], "tasks_total": 1000})
+
+    assert recorder.flush()
+    assert count_transitions(database_url) == 1000
+    assert recorder.stats() == {
+        "written": 1001, "spooled": 0, "replayed": 0, "dropped": 0, "rejected": 0, "queued": 0
+    }  # fmt: skip
+
+
+def test_unreachable_database_spools_and_the_next_recorder_replays(
+    database_url, unreachable_url, make_recorder, spool_path, transitions_batch, count_transitions,
+    recorder_log,
+):  # fmt: skip
+    rows = transitions_batch(120)
+    down = make_recorder(unreachable_url, batch_size=25)
+
+    for row in rows:
+        down.record_transition(row)  # never raises
+    down.record_summary({"flow_run_id": "f-1", "tasks_failed": 3})
+    assert down.flush()
+    down.close()
+
+    assert down.stats()["spooled"] == 121
+    assert down.stats()["written"] == 0
+    assert sum(1 for _ in read(spool_path)) == 121
+    outage_warnings = [m for m in recorder_log.messages() if "is unavailable" in m]
+    assert len(outage_warnings) == 1, recorder_log.messages()
+
+    saved = spool_path.with_name("saved.jsonl")
+    shutil.copy(spool_path, saved)
+    up = make_recorder(database_url)
+    assert up.flush()
+    assert count_transitions(database_url) == 120
+    assert up.stats()["replayed"] == 121
+    assert not spool_path.exists()
+
+    shutil.copy(saved, spool_path)  # the same spool once more: nothing new
+    again = make_recorder(database_url)
+    assert again.flush()
+    assert again.stats()["replayed"] == 121
+    assert count_transitions(database_url) == 120
+    assert not list(spool_path.parent.glob("*.replaying"))
+
+
+def test_database_that_comes_back_gets_the_spool_in_the_same_process(
+    database_url, unreachable_url, make_recorder, spool_path, transitions_batch, count_transitions,
+    wait_for, recorder_log,
+):  # fmt: skip
+    recorder = make_recorder(database_url, cls=SwitchableRecorder, batch_size=10)
+    recorder.unreachable_url = unreachable_url
+    rows = transitions_batch(60)
+
+    for row in rows[:40]:
+        recorder.record_transition(row)
+    assert recorder.flush()
+    assert recorder.stats()["spooled"] == 40
+    assert spool_path.exists()
+
+    recorder.unreachable_url = None
+    for row in rows[40:]:
+        recorder.record_transition(row)
+
+    assert wait_for(lambda: count_transitions(database_url) == 60)
+    assert recorder.flush()
+    stats = recorder.stats()
+    assert stats["spooled"] >= 40  # until the next retry it does not know the database is back
+    assert stats["replayed"] == stats["spooled"]
+    assert stats["written"] + stats["spooled"] == 60
+    assert not spool_path.exists()
+    messages = recorder_log.messages()
+    assert sum("is unavailable" in m for m in messages) == 1
+    assert sum("answers again" in m for m in messages) == 1
+
+
+def test_spool_unwritable_and_database_down_drops_with_a_warning(
+    unreachable_url, make_recorder, tmp_path, transitions_batch, recorder_log
+):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    recorder = make_recorder(unreachable_url, spool_path=blocker / "spool" / "spool.jsonl")
+
+    for row in transitions_batch(30):
+        recorder.record_transition(row)
+    assert recorder.flush()
+
+    stats = recorder.stats()
+    assert (stats["dropped"], stats["spooled"], stats["written"]) == (30, 0, 0)
+    dropped = [m for m in recorder_log.messages() if "dropped" in m]
+    assert len(dropped) == 1
+    assert str(blocker / "spool" / "spool.jsonl") in dropped[0]
+    assert "rows" in dropped[0] or "row(s)" in dropped[0]
+
+
+def test_a_full_queue_overflows_to_the_spool_without_blocking(
+    database_url, make_recorder, transitions_batch, count_transitions
+):
+    recorder = make_recorder(database_url, queue_size=10, batch_size=5)
+    rows = transitions_batch(100)
+
+    started = time.perf_counter()
+    for row in rows:
+        recorder.record_transition(row)
+    submitted_in = time.perf_counter() - started
+
+    assert submitted_in < 1.0
+    assert recorder.flush()
+    stats = recorder.stats()
+    assert stats["spooled"] > 0
+    assert stats["written"] + stats["spooled"] == 100
+    recorder.close()  # replays the overflow before the writer stops
+    assert count_transitions(database_url) == 100
+    assert recorder.stats()["replayed"] == stats["spooled"]
+
+
+def test_orphaned_claims_of_dead_processes_are_replayed(
+    database_url, make_recorder, spool_path, transitions_batch, count_transitions
+):
+    rows = transitions_batch(10)
+    Spool(spool_path).append((TRANSITION, row) for row in rows[:5])
+    orphan = Spool(spool_path).claim()
+    hour_ago = time.time() - 3600
+    os.utime(orphan, (hour_ago, hour_ago))
+    Spool(spool_path).append((TRANSITION, row) for row in rows[5:])
+    young = Spool(spool_path).claim()  # another live process is replaying this one
+    Spool(spool_path).append([(SUMMARY, {"flow_run_id": "f-1"})])
+
+    recorder = make_recorder(database_url)
+    assert recorder.flush()
+
+    assert count_transitions(database_url) == 5
+    assert not orphan.exists()
+    assert young.exists()
+    assert not spool_path.exists()
+    assert recorder.stats()["replayed"] == 6
+
+
+def test_rows_the_database_refuses_do_not_hold_back_the_others(
+    database_url, make_recorder, transition, transitions_batch, count_transitions, recorder_log
+):
+    recorder = make_recorder(database_url)
+    broken = transition(to_state=None)  # NOT NULL
+
+    for row in [*transitions_batch(5), broken, *transitions_batch(5)]:
+        recorder.record_transition(row)
+    assert recorder.flush()
+
+    assert count_transitions(database_url) == 10
+    assert recorder.stats()["rejected"] == 1
+    assert any("refused 1 row" in m for m in recorder_log.messages())
+
+
+def test_rows_recorded_after_close_go_to_the_spool(
+    database_url, make_recorder, transition, spool_path
+):
+    recorder = make_recorder(database_url)
+    recorder.close()
+
+    recorder.record_transition(transition())
+
+    assert recorder.stats()["spooled"] == 1
+    assert sum(1 for _ in read(spool_path)) == 1
+
+
+def test_the_process_recorder_follows_the_settings(
+    database_url, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transition, count_transitions
+):
+    monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_FLUSH_INTERVAL", "0.05")
+    reset_recorder()
+
+    recorder = get_recorder()
+    assert get_recorder() is recorder
+    assert recorder.url == database_url
+    assert recorder.spool.path == tmp_path / "home" / "spool.jsonl"
+    recorder.record_transition(transition())
+    reset_recorder()  # flushes
+
+    assert count_transitions(database_url) == 1
+    assert get_recorder() is not recorder
