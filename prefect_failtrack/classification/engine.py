@@ -6,8 +6,9 @@ outermost inwards, and the first verdict wins:
 1. explicit — a class carried by the exception (markers, decorated types,
    `mark`), then the user's rules (per decorator, then global);
 2. groups — an exception group is as bad as its worst member;
-3. built-in specific knowledge — HTTP status, SQLSTATE, cloud error codes,
-   errno, exception types (the most specific type wins);
+3. built-in specific knowledge — cloud error codes, SQLSTATE, messages of
+   known types, exception types (the most specific type wins), HTTP status,
+   errno (see `knowledge` for why in this order);
 4. built-in generic types — broad families (``OSError``, SQLAlchemy's
    wrappers) that only decide when nothing in the chain is more specific;
 5. message patterns — the last resort;
@@ -17,6 +18,7 @@ and UNKNOWN when nothing decides. `classify` never raises.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from . import introspect
@@ -24,8 +26,13 @@ from .knowledge import BUILTIN_GENERIC, BUILTIN_MESSAGES, BUILTIN_SPECIFIC
 from .rules import CarriedRule, Rule, RuleLike, RuleSet
 from .types import Classification, ErrorType, Verdict
 
+logger = logging.getLogger(__name__)
+
 MAX_GROUP_MEMBERS = 64
 MAX_GROUP_DEPTH = 8
+#: Exceptions looked at in groups, all levels together, per call: nested groups
+#: of 64 members 8 deep must not cost 64**8 classifications.
+MAX_GROUP_VISITS = 256
 
 _CARRIED = CarriedRule()
 _global_rules: list[Rule] = []
@@ -45,28 +52,33 @@ def classify(exc: BaseException, rules: Iterable[RuleLike] | RuleSet = ()) -> Cl
     """Classify an exception; `rules` run first, then global rules, then the built-ins.
 
     Never raises: whatever the exception (or a rule) does, an answer comes back.
+    A rule that raises is skipped (and logged); the others still decide.
     """
-    try:
-        extra = rules if isinstance(rules, RuleSet) else RuleSet(rules)
-    except TypeError:
-        extra = RuleSet()
     error_class = _name_of(exc)
     try:
-        verdict, decider = _decide(exc, extra, depth=0)
-    except Exception as broken:  # a user rule that raises, or stranger
+        if not isinstance(exc, BaseException):
+            return Classification(
+                ErrorType.UNKNOWN, False, "not an exception", error_class, error_class
+            )
+        try:
+            extra = rules if isinstance(rules, RuleSet) else RuleSet(rules)
+        except Exception:
+            logger.warning("Ignoring classification rules that are not rules: %r", rules)
+            extra = RuleSet()
+        verdict, decider = _decide(exc, extra, depth=0, budget=[MAX_GROUP_VISITS])
+        if verdict is None:
+            return Classification(
+                ErrorType.UNKNOWN, False, "no rule decided", error_class, error_class
+            )
+        return Classification(
+            verdict.error_type, verdict.error_type.retryable, verdict.reason,
+            error_class, _name_of(decider), verdict.retry_after,
+        )
+    except Exception as broken:  # a bug here must never fail the caller's pipeline
         return Classification(
             ErrorType.UNKNOWN, False, f"classifier error: {_name_of(broken)}",
             error_class, error_class,
         )
-    if verdict is None:
-        return Classification(ErrorType.UNKNOWN, False, "no rule decided", error_class, error_class)
-    retry_after = verdict.retry_after
-    if retry_after is None:
-        retry_after = _requested_delay(exc)
-    return Classification(
-        verdict.error_type, verdict.error_type.retryable, verdict.reason,
-        error_class, _name_of(decider), retry_after,
-    )
 
 
 def _name_of(exc: object) -> str:
@@ -84,35 +96,66 @@ def _requested_delay(exc: BaseException) -> float | None:
     return None
 
 
+def _ask(rule: Rule, exc: BaseException) -> Verdict | None:
+    """One rule's verdict on one exception; a rule that raises or answers nonsense abstains."""
+    try:
+        verdict = rule(exc)
+        if verdict is None:
+            return None
+        kind = ErrorType(verdict.error_type)  # a user's Verdict may carry a plain string
+        delay = introspect.as_delay(verdict.retry_after)
+        if (kind is not verdict.error_type or delay != verdict.retry_after
+                or not isinstance(verdict.reason, str)):
+            verdict = Verdict(kind, str(verdict.reason), delay)
+        return verdict
+    except Exception:
+        logger.warning("Classification rule %r failed; skipping it", rule, exc_info=True)
+        return None
+
+
 def _decide(
-    exc: BaseException, extra: RuleSet, depth: int
+    exc: BaseException, extra: RuleSet, depth: int, budget: list[int]
 ) -> tuple[Verdict | None, BaseException]:
     chain = list(introspect.iter_chain(exc))
     explicit: list[Rule] = [_CARRIED, *extra.rules, *_global_rules]
     for link in chain:
         for rule in explicit:
-            verdict = rule(link)
+            verdict = _ask(rule, link)
             if verdict is not None:
-                return verdict, link
+                return _with_delay(verdict, exc), link
     if depth < MAX_GROUP_DEPTH:
         for link in chain:
             members = introspect.group_members(link)
             if members:
-                return _worst(members, extra, depth + 1, link)
+                verdict, decider = _worst(members, extra, depth + 1, link, budget)
+                return (verdict and _with_delay(verdict, exc)), decider
     for layer in (BUILTIN_SPECIFIC, BUILTIN_GENERIC, BUILTIN_MESSAGES):
         for link in chain:
-            verdict = layer(link)
-            if verdict is not None:
-                return verdict, link
+            for rule in layer.rules:
+                verdict = _ask(rule, link)
+                if verdict is not None:
+                    return _with_delay(verdict, exc), link
     return None, exc
 
 
+def _with_delay(verdict: Verdict, exc: BaseException) -> Verdict:
+    """The verdict with the delay its chain asks for, when the deciding rule did not say."""
+    if verdict.retry_after is not None:
+        return verdict
+    delay = _requested_delay(exc)
+    return verdict if delay is None else Verdict(verdict.error_type, verdict.reason, delay)
+
+
 def _worst(
-    members: tuple[BaseException, ...], extra: RuleSet, depth: int, group: BaseException
+    members: tuple[BaseException, ...], extra: RuleSet, depth: int, group: BaseException,
+    budget: list[int],
 ) -> tuple[Verdict | None, BaseException]:
     worst: tuple[Verdict | None, BaseException] = (None, group)
     for member in members[:MAX_GROUP_MEMBERS]:
-        verdict, decider = _decide(member, extra, depth)
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        verdict, decider = _decide(member, extra, depth, budget)
         if verdict is None:
             verdict = Verdict(ErrorType.UNKNOWN, "no rule decided")
         current = worst[0]

@@ -22,9 +22,19 @@ MESSAGE_LIMIT = 4096
 @lru_cache(maxsize=4096)
 def qualified_name(cls: type) -> str:
     """``module.QualName`` of a class, e.g. ``httpx.ConnectTimeout``."""
-    module = getattr(cls, "__module__", None) or "?"
-    name = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
+    module = _str_attr(cls, "__module__") or "?"
+    name = _str_attr(cls, "__qualname__") or _str_attr(cls, "__name__") or "?"
     return name if module == "builtins" else f"{module}.{name}"
+
+
+def _str_attr(obj: Any, name: str) -> str | None:
+    value = safe_getattr(obj, name)
+    return value if isinstance(value, str) else None
+
+
+def module_of(exc: BaseException) -> str:
+    """The ``__module__`` of an exception's class, ``""`` when it is missing or not a string."""
+    return _str_attr(type(exc), "__module__") or ""
 
 
 def mro_names(cls: type) -> tuple[str, ...]:
@@ -85,9 +95,8 @@ def iter_chain(exc: BaseException, limit: int = MAX_CHAIN) -> Iterator[BaseExcep
             if isinstance(candidate, BaseException):
                 inner.append(candidate)
         context = safe_getattr(current, "__context__")
-        if isinstance(context, BaseException) and not safe_getattr(
-            current, "__suppress_context__"
-        ):
+        suppressed = safe_getattr(current, "__suppress_context__") is True  # never bool(hostile)
+        if isinstance(context, BaseException) and not suppressed:
             inner.append(context)
         stack.extend(reversed(inner))
 
@@ -102,9 +111,13 @@ def group_members(exc: BaseException) -> tuple[BaseException, ...]:
 
 
 def _int_in(value: Any, low: int, high: int) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-        return value
-    return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    try:
+        number = int(value)  # a plain int, also from IntEnums such as http.HTTPStatus
+    except Exception:
+        return None
+    return number if low <= number <= high else None
 
 
 def _mapping_get(obj: Any, *keys: str) -> Any:
@@ -132,8 +145,7 @@ def http_status(exc: BaseException) -> int | None:
         status = _int_in(safe_getattr(exc, attr), 100, 599)
         if status is not None:
             return status
-    module = type(exc).__module__ or ""
-    if module.startswith(("urllib.", "google.")):  # urllib HTTPError, google.api_core errors
+    if module_of(exc).startswith(("urllib.", "google.")):  # urllib HTTPError, google.api_core errors
         return _int_in(safe_getattr(exc, "code"), 100, 599)
     return None
 
@@ -150,33 +162,34 @@ def _headers(exc: BaseException) -> Any:
 
 
 def parse_retry_after(value: Any, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` value: delta-seconds or an HTTP date."""
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("latin-1", "replace")
-    text = str(value).strip()
+    """Seconds from a ``Retry-After`` value: delta-seconds or an HTTP date; ``None`` for garbage."""
     try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        if isinstance(value, bytes):
+            value = value.decode("latin-1", "replace")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if math.isnan(seconds) or math.isinf(seconds):
+        text = str(value).strip()
+        if len(text) > 64:  # no honest Retry-After is this long
+            return None
+        try:
+            seconds = float(text)
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(text)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        if not math.isfinite(seconds):
+            return None
+        return max(seconds, 0.0)
+    except Exception:  # unparseable dates, overflowing years, hostile str subclasses
         return None
-    return max(seconds, 0.0)
 
 
 def requested_delay(exc: BaseException) -> float | None:
     """The delay an error asks for: carried on it (``failtrack_retry_after``) or ``Retry-After``."""
-    carried = safe_getattr(exc, RETRY_AFTER_ATTR)
-    if isinstance(carried, int | float) and not isinstance(carried, bool):
-        if math.isfinite(carried):
-            return max(float(carried), 0.0)
+    carried = as_delay(safe_getattr(exc, RETRY_AFTER_ATTR))
+    if carried is not None:
+        return carried
     headers = _headers(exc)
     if headers is None:
         return None
@@ -187,6 +200,17 @@ def requested_delay(exc: BaseException) -> float | None:
     except Exception:
         return None
     return parse_retry_after(value)
+
+
+def as_delay(value: Any) -> float | None:
+    """A number of seconds as a finite, non-negative float; ``None`` for anything else."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except Exception:  # huge ints, float subclasses whose __float__ raises
+        return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -205,8 +229,7 @@ def cloud_error_code(exc: BaseException) -> str | None:
         code = _mapping_get(response, "Error", "Code")
         if isinstance(code, str) and code:
             return code
-    module = type(exc).__module__ or ""
-    if module.startswith("google."):
+    if module_of(exc).startswith("google."):
         reason = safe_getattr(exc, "reason")
         if isinstance(reason, str) and reason:
             return reason

@@ -93,7 +93,7 @@ class CarriedRule(Rule):
             return None
         try:
             kind = ErrorType(carried)
-        except ValueError:
+        except Exception:  # not a class name, or an object whose __eq__/__hash__ raises
             return None
         return Verdict(kind, "carried by the exception")
 
@@ -103,33 +103,62 @@ class TypeRule(Rule):
 
     Dotted names are matched against ``module.QualName`` of every class in the
     exception's MRO, so a library never has to be imported to be known.
+
+    `messages` refines types by message: ``{type: [(regex, ErrorType, label)]}``,
+    for broad types whose message is the only clue (a ``psycopg.OperationalError``
+    raised while connecting has no SQLSTATE, but ``database "x" does not exist``
+    is not worth retrying). Walking the MRO from the most specific class, a
+    class's patterns are searched before its own entry in `mapping`.
     """
 
-    def __init__(self, mapping: Mapping[type[BaseException] | str, ErrorType | str]) -> None:
+    def __init__(
+        self,
+        mapping: Mapping[type[BaseException] | str, ErrorType | str],
+        messages: Mapping[type[BaseException] | str, Iterable[tuple[str, ErrorType, str]]]
+        | None = None,
+    ) -> None:
         self.table: dict[str, ErrorType] = {}
         for key, kind in mapping.items():
-            name = key if isinstance(key, str) else introspect.qualified_name(key)
-            self.table[name] = ErrorType(kind)
-        self._cache: dict[type, Verdict | None] = {}
+            self.table[_type_key(key)] = ErrorType(kind)
+        self.messages: dict[str, MessagePatterns] = {
+            _type_key(key): MessagePatterns(entries) for key, entries in (messages or {}).items()
+        }
+        self._cache: dict[type, tuple[tuple[tuple[str, MessagePatterns], ...], Verdict | None]] = {}
 
     def __call__(self, exc: BaseException) -> Verdict | None:
         cls = type(exc)
         try:
-            return self._cache[cls]
+            patterns, verdict = self._cache[cls]
         except KeyError:
-            pass
-        verdict = None
+            patterns, verdict = self._plan(cls)
+            if len(self._cache) < 4096:
+                self._cache[cls] = (patterns, verdict)
+        if patterns:
+            message = introspect.safe_message(exc)
+            for name, found_in in patterns:
+                found = found_in.find(message)
+                if found is not None:
+                    return Verdict(found[0], f"type {name} message '{found[1]}'")
+        return verdict
+
+    def _plan(
+        self, cls: type
+    ) -> tuple[tuple[tuple[str, MessagePatterns], ...], Verdict | None]:
+        patterns: list[tuple[str, MessagePatterns]] = []
         for name in introspect.mro_names(cls):
+            if name in self.messages:
+                patterns.append((name, self.messages[name]))
             kind = self.table.get(name)
             if kind is not None:
-                verdict = Verdict(kind, f"type {name}")
-                break
-        if len(self._cache) < 4096:
-            self._cache[cls] = verdict
-        return verdict
+                return tuple(patterns), Verdict(kind, f"type {name}")
+        return tuple(patterns), None
 
     def __or__(self, other: RuleLike) -> RuleSet:
         return RuleSet([self, other])
+
+
+def _type_key(key: type[BaseException] | str) -> str:
+    return key if isinstance(key, str) else introspect.qualified_name(key)
 
 
 class MessageRule(Rule):
@@ -150,21 +179,33 @@ class MessageRule(Rule):
 
 
 class MessagePatterns(Rule):
-    """Many message patterns searched in one pass (one alternation with named groups)."""
+    """Many message patterns searched in one pass (one alternation with named groups).
+
+    Where several patterns match, the one matching earliest in the message wins
+    (and, at the same place, the one listed first). Patterns must not define
+    capturing groups of their own: use ``(?:...)``.
+    """
 
     def __init__(self, patterns: Iterable[tuple[str, ErrorType, str]]) -> None:
-        self.entries = list(patterns)
+        self.entries = [(pattern, ErrorType(kind), label) for pattern, kind, label in patterns]
         alternation = "|".join(
             f"(?P<p{i}>{pattern})" for i, (pattern, _, _) in enumerate(self.entries)
         )
-        self.regex = re.compile(alternation, re.IGNORECASE)
+        self.regex = re.compile(alternation or r"(?!)", re.IGNORECASE)
 
-    def __call__(self, exc: BaseException) -> Verdict | None:
-        match = self.regex.search(introspect.safe_message(exc))
+    def find(self, message: str) -> tuple[ErrorType, str] | None:
+        """The class and label of the first pattern found in `message`, if any."""
+        match = self.regex.search(message)
         if match is None or match.lastgroup is None:
             return None
         _, kind, label = self.entries[int(match.lastgroup[1:])]
-        return Verdict(kind, f"message '{label}'")
+        return kind, label
+
+    def __call__(self, exc: BaseException) -> Verdict | None:
+        found = self.find(introspect.safe_message(exc))
+        if found is None:
+            return None
+        return Verdict(found[0], f"message '{found[1]}'")
 
 
 def _status_table(mapping: Mapping[int | range, ErrorType | str]) -> dict[int, ErrorType]:
