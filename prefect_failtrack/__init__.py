@@ -1,6 +1,7 @@
 """prefect-failtrack: failure classification, class-driven retries and an audit trail for Prefect."""
 
 from ._version import __version__
+from .capture import flow_options, record_metrics, task_options, tracked_flow, tracked_task
 from .classification import (
     Classification,
     DependencyFailed,
@@ -14,18 +15,27 @@ from .classification import (
     error_type,
     mark,
 )
+from .policy import Backoff, RetryDecision, RetryPolicy
 
 __all__ = [
+    "Backoff",
     "Classification",
     "DependencyFailed",
     "ErrorType",
     "InvalidInput",
     "PermanentError",
+    "RetryDecision",
+    "RetryPolicy",
     "TimeoutExceeded",
     "TransientError",
     "__version__",
     "add_rules",
     "classify",
     "error_type",
+    "flow_options",
     "mark",
+    "record_metrics",
+    "task_options",
+    "tracked_flow",
+    "tracked_task",
 ]

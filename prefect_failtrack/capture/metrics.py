@@ -1,0 +1,56 @@
+"""`record_metrics`: numbers a run reports about itself (rows read, rows written, bytes...)."""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.logging import get_logger
+
+from .ledger import LEDGER
+
+logger = get_logger("prefect_failtrack.metrics")
+
+
+def record_metrics(**metrics: float) -> None:
+    """Attach numbers to the current run's next transition and to its flow run's summary.
+
+    Call it inside a task or a flow; values add up across calls within an
+    attempt. The flow summary counts each run's latest attempt, so a retried
+    load is not counted twice. A value that is not a finite number is skipped
+    with a warning (the run goes on).
+
+    Examples:
+        >>> record_metrics(rows_read=10_000, rows_written=9_800, bytes=1 << 20)  # doctest: +SKIP
+    """
+    task_ctx = TaskRunContext.get()
+    flow_ctx = FlowRunContext.get()
+    run = task_ctx.task_run if task_ctx else getattr(flow_ctx, "flow_run", None)
+    if run is None:
+        logger.warning(
+            "failtrack: record_metrics(%s) was called outside a task or flow run; "
+            "call it inside one. Nothing was recorded.", ", ".join(metrics),
+        )
+        return
+    good = {}
+    for key, value in metrics.items():
+        if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value):
+            good[key] = value
+        else:
+            logger.warning(
+                "failtrack: record_metrics(%s=%r) skipped: metrics must be finite numbers.",
+                key, value,
+            )
+    if not good:
+        return
+    run_id = str(run.id)
+    entry = LEDGER.run(run_id)
+    flow_run_id = getattr(run, "flow_run_id", None) if task_ctx else run.id
+    summary = LEDGER.flow(str(flow_run_id)) if flow_run_id is not None else None
+    with LEDGER.lock:
+        for key, value in good.items():
+            entry.pending_metrics[key] = entry.pending_metrics.get(key, 0) + value
+            entry.attempt_metrics[key] = entry.attempt_metrics.get(key, 0) + value
+        if summary is not None:
+            summary.metrics_by_run[run_id] = entry.attempt_metrics

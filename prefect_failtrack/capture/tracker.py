@@ -1,0 +1,450 @@
+"""The hooks and the retry condition: the only code that knows Prefect's hook signatures.
+
+A `Tracker` holds what one decorator was given (policy, rules, origin) and
+offers Prefect what it calls: task hooks ``(task, task_run, state)``, flow
+hooks ``(flow, flow_run, state)``, and a retry condition. Each call turns into
+classification and a policy decision, then into rows for the recorder.
+
+Which transitions each mechanism sees (Prefect 3.8, ``task_engine.call_hooks``
+and ``flow_engine``): task ``on_running`` fires for Running and Retrying,
+``on_completion`` for Completed, ``on_failure`` for the final Failed/TimedOut
+only; AwaitingRetry fires no hook, so the retry condition records it (with a
+synthetic id derived from the natural key); task Crashed/Cancelled and the
+Pending/Scheduled states are left to reconcile.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from prefect.context import FlowRunContext
+from prefect.exceptions import MissingContextError
+from prefect.logging import get_logger, get_run_logger
+from prefect.utilities.asyncutils import run_coro_as_sync
+
+from ..classification import Classification, RuleSet, classify
+from ..policy import RetryDecision, RetryPolicy
+from . import rows
+from .bridge import choose_delay, clear_delay
+from .ledger import LEDGER, FlowEntry, RunEntry
+
+logger = get_logger("prefect_failtrack.capture")
+F = TypeVar("F", bound=Callable[..., Any])
+FLUSH_AT_FLOW_END_S = 5.0
+TRACKED_LABEL = "failtrack.tracked"
+
+
+class FailedWithoutException(Exception):
+    """A run ended Failed without an exception to show (e.g. it returned a Failed state)."""
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.hook_errors = 0
+
+    def failed(self) -> int:
+        with self.lock:
+            self.hook_errors += 1
+            return self.hook_errors
+
+
+COUNTERS = _Counters()
+
+
+def guarded(default: Any = None) -> Callable[[F], F]:
+    """Never let failtrack's own failure reach the run: log it, count it, return `default`."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def safe(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                count = COUNTERS.failed()
+                logger.warning(
+                    "failtrack: %s failed (%s: %s); the run goes on unaffected [%d so far].",
+                    fn.__name__, type(exc).__name__, exc, count, exc_info=count <= 3,
+                )
+                return default
+
+        return safe  # type: ignore[return-value]
+
+    return wrap
+
+
+def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logger
+
+
+def exception_of(state: Any) -> BaseException | None:
+    """The exception behind a Failed state: its data, or the result record's value."""
+    data = getattr(state, "data", None)
+    if isinstance(data, BaseException):
+        return data
+    result = getattr(data, "result", None)
+    return result if isinstance(result, BaseException) else None
+
+
+def _iso_id(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _ms_between(earlier: datetime | None, later: datetime) -> int | None:
+    if earlier is None:
+        return None
+    return max(int((later - earlier).total_seconds() * 1000), 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Tracker:
+    """Classification, policy and recording for the runs of one decorated task or flow."""
+
+    policy: RetryPolicy = field(default_factory=RetryPolicy.default)
+    rules: RuleSet = field(default_factory=RuleSet)
+    origin: str | None = None
+
+    # ----------------------------------------------------------------- common
+
+    def classify(self, entry: RunEntry, exc: BaseException | None, message: str | None) -> Classification:
+        """Classify once per exception object (the condition and the failure hook share it)."""
+        if exc is None:
+            exc = FailedWithoutException(message or "the run failed without an exception")
+        if entry.exception is not exc or entry.classification is None:
+            entry.exception, entry.classification = exc, classify(exc, self.rules)
+        return entry.classification
+
+    def _record(
+        self,
+        entry: RunEntry,
+        *,
+        run_kind: str,
+        run: Any,
+        state_name: str,
+        state_type: str,
+        at: datetime,
+        row_id: str,
+        flow_run_id: str | None,
+        name: str,
+        extra: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        run_count: int | None = None,
+    ) -> None:
+        from ..store.recorder import get_recorder
+
+        if not rows.settings().enabled:
+            return
+        flow_ctx = FlowRunContext.get()
+        flow_run = getattr(flow_ctx, "flow_run", None)
+        metrics = entry.take_metrics()
+        meta = dict(metadata or {})
+        if metrics:
+            meta["metrics"] = metrics
+        run_id = str(run.id)
+        row = rows.transition_row(
+            row_id=row_id,
+            run_kind=run_kind,
+            run_id=run_id,
+            flow_run_id=flow_run_id,
+            task_run_id=run_id if run_kind == "task" else None,
+            name=name,
+            flow_name=getattr(getattr(flow_ctx, "flow", None), "name", None),
+            deployment_id=_iso_id(getattr(flow_run, "deployment_id", None)),
+            from_state=entry.last_state or "Pending",
+            to_state=state_name,
+            to_state_type=state_type,
+            occurred_at=at,
+            duration_ms=_ms_between(entry.last_at, at),
+            run_count=run_count if run_count is not None else int(run.run_count or 0),
+            origin=self.origin,
+            tags=sorted(getattr(run, "tags", None) or []),
+            metadata=meta,
+            **(extra or {}),
+        )
+        entry.last_state, entry.last_at = state_name, at
+        get_recorder().record_transition(row)
+
+    def _state_transition(self, run_kind: str, run: Any, state: Any, flow_run_id: str | None,
+                          name: str, extra: dict[str, Any] | None = None) -> RunEntry:
+        entry = LEDGER.run(str(run.id))
+        run_count = None
+        if run_kind == "flow":
+            run_count = flow_run_count(entry, run, running=state.is_running())
+        self._record(
+            entry, run_kind=run_kind, run=run, state_name=state.name,
+            state_type=state.type.value, at=state.timestamp, row_id=str(state.id),
+            flow_run_id=flow_run_id, name=name, extra=extra, run_count=run_count,
+        )
+        return entry
+
+    def _decision_log(self, decision: RetryDecision, name: str, level: int) -> None:
+        _run_logger().log(level, "failtrack: %s — %s", name, decision.message)
+
+    # ------------------------------------------------------------------ tasks
+
+    @guarded()
+    def on_task_running(self, task: Any, task_run: Any, state: Any) -> None:
+        entry = self._state_transition(
+            "task", task_run, state, _iso_id(task_run.flow_run_id), task.name
+        )
+        entry.attempt_metrics = {}  # a new attempt counts afresh
+        if task_run.flow_run_id is not None:
+            flow = LEDGER.flow(str(task_run.flow_run_id))
+            flow.tasks[str(task_run.id)] = state.type.value
+            flow.metrics_by_run.pop(str(task_run.id), None)
+
+    @guarded()
+    def on_task_completion(self, task: Any, task_run: Any, state: Any) -> None:
+        self._state_transition("task", task_run, state, _iso_id(task_run.flow_run_id), task.name)
+        if task_run.flow_run_id is not None:
+            LEDGER.flow(str(task_run.flow_run_id)).tasks[str(task_run.id)] = state.type.value
+        LEDGER.forget_run(str(task_run.id))
+
+    @guarded()
+    def on_task_failure(self, task: Any, task_run: Any, state: Any) -> None:
+        entry = LEDGER.run(str(task_run.id))
+        classification = self.classify(entry, exception_of(state), state.message)
+        decision = self.policy.decide(classification, entry.spent)
+        self._decision_log(decision, task_run.name, logging.ERROR)
+        extra = rows.error_columns(entry.exception, classification)
+        extra["retries_left"] = 0
+        self._state_transition(
+            "task", task_run, state, _iso_id(task_run.flow_run_id), task.name, extra
+        )
+        if task_run.flow_run_id is not None:
+            flow = LEDGER.flow(str(task_run.flow_run_id))
+            flow.tasks[str(task_run.id)] = state.type.value
+            flow.failed_task(task_run.name, classification)
+        LEDGER.forget_run(str(task_run.id))
+
+    def retry_condition(self, user_condition: Callable[..., Any] | None = None) -> Callable[..., bool]:
+        """A plain function for ``retry_condition_fn``: the class decides; `user_condition` may veto."""
+        tracker = self
+
+        def failtrack_retry_condition(task: Any, task_run: Any, state: Any) -> bool:
+            return tracker.should_retry_task(task, task_run, state, user_condition)
+
+        return failtrack_retry_condition
+
+    @guarded(default=False)
+    def should_retry_task(
+        self, task: Any, task_run: Any, state: Any, user_condition: Callable[..., Any] | None
+    ) -> bool:
+        clear_delay()
+        entry = LEDGER.run(str(task_run.id))
+        classification = self.classify(entry, exception_of(state), state.message)
+        decision = self.policy.decide(classification, entry.spent)
+        if decision.retry and user_condition is not None and not _ask(user_condition, task, task_run, state):
+            _run_logger().info(
+                "failtrack: %s — %s, but the task's own retry_condition_fn said no",
+                task_run.name, classification.describe(),
+            )
+            return False
+        if not decision.retry:
+            return False
+        entry.spent[classification.error_type] += 1
+        choose_delay(decision.delay or 0.0)
+        self._decision_log(decision, task_run.name, logging.WARNING)
+        now = datetime.now(UTC)
+        run_id = str(task_run.id)
+        extra = {**rows.error_columns(entry.exception, classification), **rows.decision_columns(decision, now)}
+        self._record(
+            entry, run_kind="task", run=task_run, state_name="AwaitingRetry", state_type="SCHEDULED",
+            at=now, row_id=rows.synthetic_id(run_id, "AwaitingRetry", task_run.run_count),
+            flow_run_id=_iso_id(task_run.flow_run_id), name=task.name, extra=extra,
+            metadata={"decision": decision.message},
+        )
+        if task_run.flow_run_id is not None:
+            LEDGER.flow(str(task_run.flow_run_id)).retries_spent += 1
+        return True
+
+    # ------------------------------------------------------------------ flows
+
+    @guarded()
+    def on_flow_running(self, flow: Any, flow_run: Any, state: Any) -> None:
+        self._state_transition("flow", flow_run, state, str(flow_run.id), flow.name)
+        summary = LEDGER.flow(str(flow_run.id))
+        if summary.started_at is None:
+            summary.started_at = state.timestamp
+            _label_tracked(flow_run)
+
+    @guarded()
+    def on_flow_end(self, flow: Any, flow_run: Any, state: Any) -> None:
+        """Completed, Failed, Crashed or Cancelled: the last row, the run summary, a flush."""
+        from ..store.recorder import get_recorder
+
+        entry = LEDGER.run(str(flow_run.id))
+        summary = LEDGER.flow(str(flow_run.id))
+        extra: dict[str, Any] = {}
+        if not state.is_completed():
+            exc = entry.exception if state.is_failed() and entry.exception else exception_of(state)
+            if exc is None and summary.worst is not None:
+                # Failed because its tasks failed (it returned their states): the worst one speaks.
+                task_name, worst = summary.worst
+                entry.classification = replace(worst, reason=f"task {task_name}: {worst.reason}")
+                entry.exception = FailedWithoutException(state.message or "tasks failed")
+            classification = self.classify(entry, exc or entry.exception, state.message)
+            extra = rows.error_columns(entry.exception, classification)
+            if state.is_failed():
+                decision = self.policy.decide(classification, entry.spent)
+                self._decision_log(decision, flow_run.name, logging.ERROR)
+        self._state_transition("flow", flow_run, state, str(flow_run.id), flow.name, extra)
+        summary.retries_spent += sum(entry.spent.values())
+        if rows.settings().enabled:
+            recorder = get_recorder()
+            recorder.record_summary(_summary_row(flow, flow_run, state, summary))
+            recorder.flush(timeout=FLUSH_AT_FLOW_END_S)
+        LEDGER.forget_run(str(flow_run.id))
+        LEDGER.forget_flow(str(flow_run.id))
+
+    def wrap_flow_function(self, fn: F) -> F:
+        """Let the class decide the retries of a flow, as far as Prefect allows.
+
+        Flows have no retry condition: the server retries a Failed flow run while
+        ``run_count <= empirical_policy.retries`` (``RetryFailedFlows`` in
+        ``prefect/server/orchestration/core_policy.py``), after
+        ``empirical_policy.retry_delay`` seconds. So, when the flow function
+        raises, we classify and set those two fields on the flow run before the
+        Failed state is proposed: no retry for a class whose budget is spent,
+        the class's delay otherwise. Delays are whole seconds there.
+        """
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def tracked_async(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(*args, **kwargs)
+                except Exception as exc:
+                    update = self._flow_retry_update(exc)
+                    if update is not None:
+                        await _apply_async(*update)
+                    raise
+
+            return tracked_async  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def tracked_sync(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                update = self._flow_retry_update(exc)
+                if update is not None:
+                    _apply_sync(*update)
+                raise
+
+        return tracked_sync  # type: ignore[return-value]
+
+    @guarded()
+    def _flow_retry_update(self, exc: BaseException) -> tuple[Any, Any] | None:
+        ctx = FlowRunContext.get()
+        if ctx is None or ctx.flow_run is None:
+            return None
+        flow_run = ctx.flow_run
+        entry = LEDGER.run(str(flow_run.id))
+        classification = self.classify(entry, exc, None)
+        retries = ctx.flow.retries or 0
+        run_count = flow_run_count(entry, flow_run)
+        if run_count > retries:
+            return None  # Prefect will not retry anyway
+        decision = self.policy.decide(classification, entry.spent)
+        policy = flow_run.empirical_policy
+        if not decision.retry:
+            return flow_run.id, policy.model_copy(update={"retries": run_count - 1})
+        entry.spent[classification.error_type] += 1
+        self._decision_log(decision, flow_run.name, logging.WARNING)
+        now = datetime.now(UTC)
+        extra = {**rows.error_columns(exc, classification), **rows.decision_columns(decision, now)}
+        self._record(
+            entry, run_kind="flow", run=flow_run, state_name="AwaitingRetry", state_type="SCHEDULED",
+            at=now, row_id=rows.synthetic_id(str(flow_run.id), "AwaitingRetry", run_count),
+            flow_run_id=str(flow_run.id), name=ctx.flow.name, extra=extra,
+            metadata={"decision": decision.message}, run_count=run_count,
+        )
+        delay = int(-(-(decision.delay or 0) // 1))  # whole seconds, rounded up
+        return flow_run.id, policy.model_copy(update={"retry_delay": delay})
+
+
+def flow_run_count(entry: RunEntry, flow_run: Any, running: bool = False) -> int:
+    """A flow run's run count. The flow engine never refreshes ``flow_run.run_count`` on the
+    client (the server increments it on Running): so, the count read at first sight plus the
+    Running transitions this process has seen."""
+    if entry.base_run_count is None:
+        entry.base_run_count = int(flow_run.run_count or 0)
+    if running:
+        entry.runs_seen += 1
+    return entry.base_run_count + entry.runs_seen
+
+
+def _ask(condition: Callable[..., Any], *args: Any) -> bool:
+    """The user's own retry condition, sync or async; an error in it means "no retry"."""
+    try:
+        if inspect.iscoroutinefunction(condition):
+            return bool(run_coro_as_sync(condition(*args)))
+        return bool(condition(*args))
+    except Exception:
+        logger.exception("failtrack: the task's own retry_condition_fn raised; not retrying")
+        return False
+
+
+@guarded()
+def _label_tracked(flow_run: Any) -> None:
+    """Mark the flow run, so that reconcile finds it even if no row of it was ever written."""
+    from prefect.client.orchestration import get_client
+
+    if (flow_run.labels or {}).get(TRACKED_LABEL):
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run_labels(flow_run.id, {TRACKED_LABEL: "true"})
+
+
+@guarded()
+def _apply_sync(flow_run_id: Any, policy: Any) -> None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(flow_run_id, empirical_policy=policy)
+
+
+async def _apply_async(flow_run_id: Any, policy: Any) -> None:
+    from prefect.client.orchestration import get_client
+
+    try:
+        async with get_client() as client:
+            await client.update_flow_run(flow_run_id, empirical_policy=policy)
+    except Exception:
+        COUNTERS.failed()
+        logger.warning("failtrack: could not set the flow run's retry policy", exc_info=True)
+
+
+def _summary_row(flow: Any, flow_run: Any, state: Any, summary: FlowEntry) -> dict[str, Any]:
+    final = summary.tasks.values()
+    completed = sum(1 for t in final if t == "COMPLETED")
+    failed = sum(1 for t in final if t in ("FAILED", "CRASHED"))
+    return {
+        "flow_run_id": str(flow_run.id),
+        "flow_name": flow.name,
+        "deployment_id": _iso_id(flow_run.deployment_id),
+        "started_at": summary.started_at,
+        "ended_at": state.timestamp,
+        "final_state": state.name,
+        "final_state_type": state.type.value,
+        "tasks_total": len(summary.tasks),
+        "tasks_completed": completed,
+        "tasks_failed": failed,
+        "failures_by_class": dict(summary.failures_by_class),
+        "retries_spent": summary.retries_spent,
+        "partial_success": completed > 0 and failed > 0,
+        "metrics": summary.metrics(),
+        "tags": sorted(flow_run.tags or []),
+        "updated_at": datetime.now(UTC),
+    }

@@ -1,0 +1,296 @@
+"""Reconcile: fill the audit table from the Prefect API's state history.
+
+Hooks cannot see everything: a process killed with SIGKILL takes its last
+transitions with it, a spool may never be replayed, and some states fire no
+hook at all (Pending, Scheduled, a downstream task's NotReady, task Crashed).
+Prefect's API keeps the state history of every run; reconcile reads it for
+the flow runs of a window and inserts what the table lacks.
+
+Idempotent by construction: each state keeps its Prefect id, and the table's
+natural key (run, state, run count) also stops a row that a hook recorded
+under a synthetic id. Rows are built exactly as the hooks build them
+(classified from the state message, redacted, truncated), marked
+``metadata.source = "reconcile"``.
+
+Which flow runs: those failtrack tracked (the ``failtrack.tracked`` label that
+`tracked_flow` puts on its runs, or any row already in the table), or every
+flow run in the window with ``all_runs=True``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
+    FlowRunFilterId,
+)
+from prefect.client.schemas.objects import FlowRun, State, StateType, TaskRun
+from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+from prefect.exceptions import UpstreamTaskError
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from .capture import rows
+from .capture.tracker import TRACKED_LABEL
+from .classification import classify
+from .classification.text import exception_from_state_message
+from .store.database import ensure_schema, get_engine, resolve_database_url
+from .store.models import FlowRunSummary, Transition
+from .store.writes import insert_summaries, insert_transitions
+
+PAGE = 200
+FAILURE_TYPES = {StateType.FAILED, StateType.CRASHED}
+
+
+class ReconcileResult(BaseModel):
+    """What one reconcile pass read and added."""
+
+    flow_runs: int = 0
+    task_runs: int = 0
+    states_read: int = 0
+    inserted: int = 0
+    summaries_added: int = 0
+
+
+def reconcile(
+    since: timedelta | datetime = timedelta(hours=1),
+    *,
+    all_runs: bool = False,
+    flow_run_ids: Iterable[UUID | str] | None = None,
+    url: str | None = None,
+) -> ReconcileResult:
+    """Insert the transitions the table lacks, for flow runs expected to start since `since`.
+
+    Args:
+        since: a window back from now, or a start time.
+        all_runs: also plain Prefect runs that failtrack never tracked.
+        flow_run_ids: reconcile exactly these flow runs instead of a window.
+        url: the audit database; default as everywhere (settings, block, SQLite).
+    """
+    url = url or resolve_database_url()
+    ensure_schema(url)
+    engine = get_engine(url)
+    result = ReconcileResult()
+    with get_client(sync_client=True) as client:
+        runs = _flow_runs(client, since, flow_run_ids)
+        if not all_runs and flow_run_ids is None:
+            runs = _tracked(engine, runs)
+        for flow_run in runs:
+            _reconcile_flow_run(client, engine, flow_run, result)
+    return result
+
+
+def _flow_runs(
+    client: SyncPrefectClient, since: timedelta | datetime, ids: Iterable[UUID | str] | None
+) -> list[FlowRun]:
+    if ids is not None:
+        wanted = [UUID(str(i)) for i in ids]
+        flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=wanted))
+    else:
+        start = since if isinstance(since, datetime) else datetime.now(UTC) - since
+        flow_filter = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=start))
+    found: list[FlowRun] = []
+    while True:
+        page = client.read_flow_runs(
+            flow_run_filter=flow_filter, sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=PAGE, offset=len(found),
+        )
+        found.extend(page)
+        if len(page) < PAGE:
+            return found
+
+
+def _tracked(engine: Any, runs: list[FlowRun]) -> list[FlowRun]:
+    labelled = {r.id for r in runs if (r.labels or {}).get(TRACKED_LABEL)}
+    ids = [str(r.id) for r in runs if r.id not in labelled]
+    known: set[str] = set()
+    with Session(engine) as session:
+        for chunk in _chunks(ids, 500):
+            query = select(Transition.flow_run_id).where(col(Transition.flow_run_id).in_(chunk))
+            known.update(str(v) for v in session.exec(query.distinct()))
+    return [r for r in runs if r.id in labelled or str(r.id) in known]
+
+
+def _reconcile_flow_run(
+    client: SyncPrefectClient, engine: Any, flow_run: FlowRun, result: ReconcileResult
+) -> None:
+    flow_name = _flow_name(client, flow_run)
+    candidates = history_rows("flow", flow_run, client.read_flow_run_states(flow_run.id),
+                              flow_run, flow_name, flow_name)
+    task_runs = _task_runs(client, flow_run.id)
+    finals: list[tuple[TaskRun, State | None, dict[str, Any] | None]] = []
+    for task_run in task_runs:
+        states = client.read_task_run_states(task_run.id)
+        task_rows = history_rows("task", task_run, states, flow_run, flow_name, task_name(task_run))
+        candidates.extend(task_rows)
+        failure = next((r for r in reversed(task_rows) if r.get("error_type")), None)
+        finals.append((task_run, states[-1] if states else None, failure))
+    result.flow_runs += 1
+    result.task_runs += len(task_runs)
+    result.states_read += len(candidates)
+    missing = _missing(engine, candidates)
+    with engine.begin() as connection:
+        if missing:
+            insert_transitions(connection, missing)
+        result.inserted += len(missing)
+        if flow_run.state is not None and flow_run.state.is_final():
+            if not _has_summary(engine, flow_run.id):
+                insert_summaries(connection, [summary_row(flow_run, flow_name, finals, candidates)])
+                result.summaries_added += 1
+
+
+def history_rows(
+    run_kind: str,
+    run: FlowRun | TaskRun,
+    states: Sequence[State],
+    flow_run: FlowRun,
+    flow_name: str | None,
+    name: str,
+) -> list[dict[str, Any]]:
+    """Rows for a run's state history, as the hooks would have written them."""
+    out: list[dict[str, Any]] = []
+    run_count, previous = 0, None
+    for state in sorted(states, key=lambda s: s.timestamp):
+        if state.type == StateType.RUNNING:
+            run_count += 1
+        out.append(
+            rows.transition_row(
+                row_id=str(state.id),
+                run_kind=run_kind,
+                run_id=str(run.id),
+                flow_run_id=str(flow_run.id),
+                task_run_id=str(run.id) if run_kind == "task" else None,
+                name=name,
+                flow_name=flow_name,
+                deployment_id=str(flow_run.deployment_id) if flow_run.deployment_id else None,
+                from_state=previous.name if previous else None,
+                to_state=state.name,
+                to_state_type=state.type.value,
+                occurred_at=state.timestamp,
+                duration_ms=(
+                    int((state.timestamp - previous.timestamp).total_seconds() * 1000)
+                    if previous else None
+                ),
+                run_count=run_count,
+                origin=None,
+                tags=sorted(run.tags or []),
+                metadata={"source": "reconcile"},
+                **_error_columns(state),
+            )
+        )
+        previous = state
+    return out
+
+
+def _error_columns(state: State) -> dict[str, Any]:
+    if state.name == "NotReady":
+        exc: BaseException = UpstreamTaskError(state.message or "an upstream run did not complete")
+    elif state.type in FAILURE_TYPES:
+        exc = exception_from_state_message(state.message)
+    else:
+        return {}
+    return rows.error_columns(None, classify(exc), message=state.message)
+
+
+def _missing(engine: Any, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Candidates whose id and natural key are both absent from the table."""
+    if not candidates:
+        return []
+    run_ids = sorted({r["run_id"] for r in candidates})
+    ids: set[str] = set()
+    keys: set[tuple[str, str, int]] = set()
+    with Session(engine) as session:
+        for chunk in _chunks(run_ids, 500):
+            query = select(Transition.id, Transition.run_id, Transition.to_state, Transition.run_count)
+            for row_id, run_id, to_state, run_count in session.exec(
+                query.where(col(Transition.run_id).in_(chunk))
+            ):
+                ids.add(row_id)
+                keys.add((run_id, to_state, run_count))
+    missing, seen = [], set()
+    for row in candidates:
+        key = (row["run_id"], row["to_state"], row["run_count"])
+        if row["id"] in ids or key in keys or key in seen:
+            continue
+        seen.add(key)
+        missing.append(row)
+    return missing
+
+
+def _has_summary(engine: Any, flow_run_id: UUID) -> bool:
+    with Session(engine) as session:
+        return session.get(FlowRunSummary, str(flow_run_id)) is not None
+
+
+def summary_row(
+    flow_run: FlowRun,
+    flow_name: str | None,
+    finals: list[tuple[TaskRun, State | None, dict[str, Any] | None]],
+    history: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A flow run summary from the API's view (no user metrics: only hooks see those)."""
+    completed = sum(1 for _, s, _ in finals if s is not None and s.type == StateType.COMPLETED)
+    failed = [(t, s, f) for t, s, f in finals if s is not None and s.type in FAILURE_TYPES]
+    by_class = Counter(f["error_type"] for _, _, f in failed if f)
+    state = flow_run.state
+    return {
+        "flow_run_id": str(flow_run.id),
+        "flow_name": flow_name,
+        "deployment_id": str(flow_run.deployment_id) if flow_run.deployment_id else None,
+        "started_at": flow_run.start_time,
+        "ended_at": state.timestamp if state else None,
+        "final_state": state.name if state else None,
+        "final_state_type": state.type.value if state else None,
+        "tasks_total": len(finals),
+        "tasks_completed": completed,
+        "tasks_failed": len(failed),
+        "failures_by_class": dict(by_class),
+        "retries_spent": sum(1 for r in history if r["to_state"] == "AwaitingRetry"),
+        "partial_success": completed > 0 and len(failed) > 0,
+        "metrics": {},
+        "tags": sorted(flow_run.tags or []),
+        "updated_at": datetime.now(UTC),
+    }
+
+
+def _task_runs(client: SyncPrefectClient, flow_run_id: UUID) -> list[TaskRun]:
+    flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    found: list[TaskRun] = []
+    while True:
+        # An explicit sort: Prefect 3.8's sync client sends `"sort": null`, which its server refuses.
+        page = client.read_task_runs(
+            flow_run_filter=flow_filter, sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+            limit=PAGE, offset=len(found),
+        )
+        found.extend(page)
+        if len(page) < PAGE:
+            return found
+
+
+def task_name(task_run: TaskRun) -> str:
+    """The task's own name, as hooks record it. Prefect names a run ``{task.name}-{key}`` where
+    ``key`` is the start of its ``dynamic_key`` (``Task.create_run``, ``prefect/tasks.py``)."""
+    head, sep, tail = task_run.name.rpartition("-")
+    if sep and tail and task_run.dynamic_key and task_run.dynamic_key.startswith(tail):
+        return head
+    return task_run.name
+
+
+def _flow_name(client: SyncPrefectClient, flow_run: FlowRun) -> str | None:
+    try:
+        return client.read_flow(flow_run.flow_id).name
+    except Exception:
+        return None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+

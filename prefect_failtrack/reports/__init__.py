@@ -1,0 +1,1 @@
+"""Reports: pure queries over the audit store, returned as pydantic models, rendered elsewhere."""
