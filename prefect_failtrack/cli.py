@@ -26,7 +26,7 @@ db_app = App(name="db", help="The audit database: create or upgrade its schema."
 app.command(db_app)
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class CLIError(Exception):
@@ -115,6 +115,38 @@ def _safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<unparsable url>"
+
+
+@app.command
+def reconcile(
+    *,
+    since: str = "1h",
+    all_runs: bool = False,
+    as_json: Annotated[bool, Parameter(name="--json")] = False,
+) -> None:
+    """Insert what the audit table lacks, from the Prefect API's state history.
+
+    Parameters
+    ----------
+    since
+        How far back to look: 90s, 15m, 1h, 7d, 2w.
+    all_runs
+        Also plain Prefect runs that failtrack never tracked.
+    as_json
+        Print the counts as JSON.
+    """
+    from .reconcile import reconcile as run_reconcile
+
+    window = parse_duration(since)
+    result = run_reconcile(window, all_runs=all_runs)
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        out.print(
+            f"Reconciled {result.flow_runs} flow run(s) and {result.task_runs} task run(s) "
+            f"since {since!r}: read {result.states_read} state(s), added {result.inserted} row(s) "
+            f"and {result.summaries_added} summary(ies)."
+        )
 
 
 @app.command
