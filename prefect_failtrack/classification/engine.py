@@ -88,8 +88,8 @@ def _name_of(exc: object) -> str:
         return "?"
 
 
-def _requested_delay(exc: BaseException) -> float | None:
-    for link in introspect.iter_chain(exc):
+def _requested_delay(chain: list[BaseException]) -> float | None:
+    for link in chain:
         delay = introspect.requested_delay(link)
         if delay is not None:
             return delay
@@ -122,27 +122,27 @@ def _decide(
         for rule in explicit:
             verdict = _ask(rule, link)
             if verdict is not None:
-                return _with_delay(verdict, exc), link
+                return _with_delay(verdict, chain), link
     if depth < MAX_GROUP_DEPTH:
         for link in chain:
             members = introspect.group_members(link)
             if members:
                 verdict, decider = _worst(members, extra, depth + 1, link, budget)
-                return (verdict and _with_delay(verdict, exc)), decider
+                return (verdict and _with_delay(verdict, chain)), decider
     for layer in (BUILTIN_SPECIFIC, BUILTIN_GENERIC, BUILTIN_MESSAGES):
         for link in chain:
             for rule in layer.rules:
                 verdict = _ask(rule, link)
                 if verdict is not None:
-                    return _with_delay(verdict, exc), link
+                    return _with_delay(verdict, chain), link
     return None, exc
 
 
-def _with_delay(verdict: Verdict, exc: BaseException) -> Verdict:
+def _with_delay(verdict: Verdict, chain: list[BaseException]) -> Verdict:
     """The verdict with the delay its chain asks for, when the deciding rule did not say."""
     if verdict.retry_after is not None:
         return verdict
-    delay = _requested_delay(exc)
+    delay = _requested_delay(chain)
     return verdict if delay is None else Verdict(verdict.error_type, verdict.reason, delay)
 
 

@@ -145,7 +145,8 @@ def http_status(exc: BaseException) -> int | None:
         status = _int_in(safe_getattr(exc, attr), 100, 599)
         if status is not None:
             return status
-    if module_of(exc).startswith(("urllib.", "google.")):  # urllib HTTPError, google.api_core errors
+    # urllib.error.HTTPError and google.api_core errors keep the status in .code
+    if module_of(exc).startswith(("urllib.", "google.")):
         return _int_in(safe_getattr(exc, "code"), 100, 599)
     return None
 
@@ -214,7 +215,10 @@ def as_delay(value: Any) -> float | None:
 
 
 def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a PostgreSQL driver error (psycopg 3 and asyncpg: ``sqlstate``; psycopg2: ``pgcode``)."""
+    """The SQLSTATE of a PostgreSQL driver error.
+
+    psycopg 3 and asyncpg: ``sqlstate``; psycopg2: ``pgcode``.
+    """
     for attr in ("sqlstate", "pgcode"):
         code = safe_getattr(exc, attr)
         if isinstance(code, str) and len(code) == 5:
@@ -223,7 +227,7 @@ def sqlstate(exc: BaseException) -> str | None:
 
 
 def cloud_error_code(exc: BaseException) -> str | None:
-    """A cloud SDK's error code: botocore's ``response['Error']['Code']``, or a Google API reason."""
+    """A cloud SDK's error code: botocore's ``response['Error']['Code']``, or a Google reason."""
     response = safe_getattr(exc, "response")
     if isinstance(response, Mapping):
         code = _mapping_get(response, "Error", "Code")

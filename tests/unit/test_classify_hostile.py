@@ -30,14 +30,22 @@ class HostileStr(str):
         raise Boom("getitem")
 
 
+def _pretty(self, printer, cycle):
+    """Hypothesis prints failing examples with this; str() and repr() still raise."""
+    printer.text(f"<hostile {type(self).__name__}>")
+
+
 class Unprintable:
     def __str__(self):
         raise Boom("str")
 
     __repr__ = __str__
+    _repr_pretty_ = _pretty
 
 
 class RaisingMapping(Mapping):
+    _repr_pretty_ = _pretty
+
     def __getitem__(self, key):
         raise Boom("getitem")
 
@@ -96,7 +104,7 @@ bases = st.sampled_from([Exception, ValueError, OSError, ConnectionError, Timeou
 
 @st.composite
 def hostile_classes(draw):
-    namespace: dict = {}
+    namespace: dict = {"_repr_pretty_": _pretty}
     if draw(st.booleans()):
         namespace["__str__"] = _raising_property("__str__").fget
     if draw(st.booleans()):

@@ -113,7 +113,9 @@ def test_endpoint_connection_refused_is_transient():
              connect_timeout=5)
     exc = _raised(s3.list_buckets)
     assert type(exc) is bx.EndpointConnectionError
-    assert (classify(exc).error_type, classify(exc).reason) == (T, "type botocore.exceptions.ConnectionError")
+    assert (classify(exc).error_type, classify(exc).reason) == (
+        T, "type botocore.exceptions.ConnectionError"
+    )
 
 
 def test_transport_errors_as_botocore_raises_them():
@@ -128,7 +130,8 @@ def test_transport_errors_as_botocore_raises_them():
 
 def test_credentials_errors_are_permanent():
     assert (classify(bx.NoCredentialsError()).error_type) is P
-    assert classify(bx.PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY")).error_type is P
+    partial = bx.PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY")
+    assert classify(partial).error_type is P
     assert classify(bx.NoRegionError()).error_type is P
 
 

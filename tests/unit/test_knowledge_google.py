@@ -106,4 +106,5 @@ def test_from_http_response_without_reason_uses_type_then_status():
 def test_google_auth_errors():
     assert classify(auth.TransportError("token endpoint unreachable")).error_type is T
     assert classify(auth.RefreshError("invalid_grant: Token has been revoked")).error_type is P
-    assert classify(auth.DefaultCredentialsError("Could not automatically determine credentials")).error_type is P
+    missing = auth.DefaultCredentialsError("Could not automatically determine credentials")
+    assert classify(missing).error_type is P

@@ -36,16 +36,18 @@ class VendorError(Exception):
         ("QueuePool limit of size 5 overflow 10 reached", T, "too many connections"),
         ("[Errno 104] Connection reset by peer", T, "connection lost"),
         ("server closed the connection unexpectedly", T, "connection lost"),
-        ("upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-         T, "connection lost"),
+        ("upstream connect error or disconnect/reset before headers. reset reason: "
+         "connection failure", T, "connection lost"),
         ("ERROR: out of memory", T, "out of memory"),
         ("[Errno 28] No space left on device", P, "disk full"),
         ("The read operation timed out", TO, "timed out"),
         ("Deadline Exceeded", TO, "timed out"),
-        ("SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed", P, "certificate verify failed"),
+        ("SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed", P,
+         "certificate verify failed"),
         ("401 Unauthorized", P, "unauthorized"),
         ("The provided access token has expired", P, "unauthorized"),
-        ("duplicate key value violates unique constraint \"users_pkey\"", V, "constraint violation"),
+        ('duplicate key value violates unique constraint "users_pkey"', V,
+         "constraint violation"),
         ("UNIQUE constraint failed: users.id", V, "constraint violation"),
         ("Table 'events' not found", P, "not found"),
         ("relation \"events\" already exists", P, "already exists"),
@@ -81,7 +83,8 @@ def test_a_number_in_a_bad_record_is_not_a_server_error():
 
 
 def test_earliest_phrase_wins():
-    assert classify(VendorError("connection reset by peer after the request timed out")).error_type is T
+    reset_first = VendorError("connection reset by peer after the request timed out")
+    assert classify(reset_first).error_type is T
     assert classify(VendorError("request timed out after connection reset")).error_type is TO
 
 

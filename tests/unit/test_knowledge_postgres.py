@@ -40,7 +40,7 @@ _WHY = _pg_unreachable()
 
 
 def needs_pg(test):
-    """Marks a test (or class) as needing the local PostgreSQL, skipped with the reason when absent."""
+    """Marks a test (or class) as needing the local PostgreSQL; skipped, with why, without it."""
     return pytest.mark.postgres(pytest.mark.skipif(_WHY is not None, reason=_WHY or "")(test))
 
 
@@ -87,7 +87,8 @@ def test_psycopg_connection_refused_is_transient():
     ("dsn", "label"),
     [
         (f"{HOST} dbname=failtrack_no_such_db", "database does not exist"),
-        (f"host=127.0.0.1 port=5432 dbname=test user=failtrack_no_such_role", "role does not exist"),
+        ("host=127.0.0.1 port=5432 dbname=test user=failtrack_no_such_role",
+         "role does not exist"),
     ],
 )
 def test_psycopg_connect_failures_no_retry_fixes(dsn, label):
@@ -283,7 +284,9 @@ def test_asyncpg_errors_from_server_fields(code, cls, expected):
 
 
 def test_asyncpg_client_side_errors():
-    closed = asyncpg.exceptions.InterfaceError("cannot call Connection.fetch(): connection is closed")
+    closed = asyncpg.exceptions.InterfaceError(
+        "cannot call Connection.fetch(): connection is closed"
+    )
     assert _decision(closed) == (
         T, "type asyncpg.exceptions._base.InterfaceError message 'connection closed'"
     )

@@ -177,7 +177,9 @@ def test_pool_timeout_is_a_timeout(sqlite_url):
     finally:
         engine.dispose()
     assert type(exc) is sa_exc.TimeoutError
-    assert (classify(exc).error_type, classify(exc).reason) == (TO, "type sqlalchemy.exc.TimeoutError")
+    assert (classify(exc).error_type, classify(exc).reason) == (
+        TO, "type sqlalchemy.exc.TimeoutError"
+    )
 
 
 def test_orm_no_result_found(sqlite_url):

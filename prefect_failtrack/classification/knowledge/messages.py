@@ -76,7 +76,8 @@ MESSAGES = [
     (r"not found|does not exist|no such", P, "not found"),
     (r"already exists", P, "already exists"),
     (
-        r"invalid (?:input|value|argument|format|parameter|json|literal)|validation (?:error|failed)"
+        r"invalid (?:input|value|argument|format|parameter|json|literal)"
+        r"|validation (?:error|failed)"
         r"|malformed|could not (?:parse|convert)|failed to (?:parse|decode)|unable to parse",
         V, "invalid input",
     ),

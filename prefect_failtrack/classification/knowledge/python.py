@@ -1,4 +1,4 @@
-"""Built-in knowledge: Python builtins, OS errno values, sockets and DNS, TLS, subprocesses, sqlite3.
+"""Built-in knowledge: Python builtins, errno values, sockets, DNS, TLS, subprocesses, sqlite3.
 
 ``socket.timeout``, ``asyncio.TimeoutError`` and ``concurrent.futures.TimeoutError``
 are all the builtin ``TimeoutError`` since Python 3.11, so only that name is listed.
