@@ -60,12 +60,12 @@ def _key_value(m: re.Match[str]) -> str:
     return f"{m.group(1)}{quote}{MARK}{quote}"
 
 
-_Rule = tuple[tuple[str, ...], re.Pattern[str], Replacement]
+_Rule = tuple[frozenset[str], re.Pattern[str], Replacement]
 
 
 def _rule(needles: str, pattern: str, replacement: Replacement) -> _Rule:
     """A pattern that only runs when one of `needles` is in the lower-cased text."""
-    return tuple(needles.split()), re.compile(pattern, re.ASCII), replacement
+    return frozenset(needles.split()), re.compile(pattern, re.ASCII), replacement
 
 
 _KEEP = rf"\1{MARK}"  # keep group 1, redact the rest of the match
@@ -83,7 +83,7 @@ _BUILTIN: list[_Rule] = [
     # Authorization: <scheme> VALUE — keep the header and the scheme, drop the credentials.
     _rule(
         "authorization",
-        "(" + _ci("(?:proxy-)?authorization") + r"[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?)"
+        "(?=[aApP])(" + _ci("(?:proxy-)?authorization") + r"[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?)"
         "(" + _ci("(?:bearer|basic|digest|token|negotiate|ntlm|apikey|aws4-hmac-sha256)")
         + r"[ \t]+)?[^\s'\",]++",
         rf"\1\2{MARK}",  # an unmatched group 2 (no scheme) substitutes as ""
@@ -131,11 +131,15 @@ _BUILTIN: list[_Rule] = [
     # to whitespace or one of & ; , quotes. Values already redacted are left alone.
     _rule(
         "pass pwd secret token key credentials cookie sig",
-        rf"({_KEY}[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
+        # The look-ahead (first letters of the keys) is a cheap test that spares trying every
+        # alternative at every position: it more than halves the time of this pass.
+        rf"(?=[acpstACPST])({_KEY}[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
         r"(\"(?:[^\"\\\n]|\\.)*+\"?|'(?:[^'\\\n]|\\.)*+'?|(?!\[REDACTED)[^\s&;,'\"]++)",
         _key_value,
     ),
 ]
+
+_NEEDLES = frozenset().union(*(needles for needles, _, _ in _BUILTIN))
 
 # -----BEGIN [RSA|EC|OPENSSH|ENCRYPTED|PGP ...] PRIVATE KEY[ BLOCK]-----
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY(?: BLOCK)?-----")
@@ -196,9 +200,10 @@ class Redactor:
             if not isinstance(text, str):
                 text = _safe_str(text)
             lowered = text.lower()
+            present = {needle for needle in _NEEDLES if needle in lowered}
             text = _redact_pem(text)
             for needles, pattern, replacement in _BUILTIN:
-                if any(needle in lowered for needle in needles):
+                if not needles.isdisjoint(present):
                     text = pattern.sub(replacement, text)
             for pattern in self.extra:
                 text = pattern.sub(self._extra_replacement, text)
