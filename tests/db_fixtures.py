@@ -1,8 +1,8 @@
 """Database fixtures for any test: ``database_url`` (SQLite and PostgreSQL) and ``postgres_url``.
 
-Import them into a conftest (``tests/`` is on ``sys.path`` there)::
+Import them into a conftest::
 
-    from db_fixtures import database_url, postgres_url  # noqa: F401
+    from tests.db_fixtures import database_url, postgres_url  # noqa: F401  (fixtures)
 
 PostgreSQL is this machine's (127.0.0.1:5432, trust auth, user ``postgres``); each test
 gets a database of its own, created from ``test`` and dropped afterwards. Where the server

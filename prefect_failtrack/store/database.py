@@ -29,31 +29,41 @@ _schema_lock = threading.Lock()
 
 
 def resolve_database_url(settings: FailtrackSettings | None = None) -> str:
-    """The audit database URL: the setting, else the configuration block's, else the default SQLite file."""
+    """The audit database URL: the setting, else the configuration block's, else a default file."""
     settings = settings or get_settings()
-    return settings.database_url or url_from_block() or settings.default_database_url()
+    return (
+        settings.database_url
+        or url_from_block(settings.config_block)
+        or settings.default_database_url()
+    )
 
 
-def url_from_block() -> str | None:
+def url_from_block(name: str | None = None) -> str | None:
     """The database URL of the FailtrackConfig block document, when such a block exists.
 
-    No block type is registered by the store itself, so there is nothing to consult here
-    and the answer is ``None``; the configuration block plugs in at this point.
+    The document is `name`, else the one the ``config_block`` setting names. Only asked
+    when a Prefect API is configured, at most once per process, within a few seconds;
+    ``None`` on any problem, never an error (`prefect_failtrack.config.load_config`).
     """
-    return None
+    from prefect_failtrack.config import config_database_url
+
+    try:
+        return config_database_url(name)
+    except Exception:  # config_database_url does not raise; this guards the store anyway
+        return None
 
 
 def json_default(value: Any) -> Any:
-    """Make what ``json`` cannot encode encodable: dates as ISO strings, anything else as ``str``."""
+    """What ``json`` cannot encode, made encodable: dates as ISO strings, the rest as ``str``."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
+    if isinstance(value, set | frozenset):
         return list(value)
     return str(value)
 
 
 json_dumps = json.JSONEncoder(default=json_default).encode
-"""``json.dumps`` that never fails on a value; one encoder, reused (cheaper per row)."""
+"""``json.dumps`` for any value (unknown types as ``str``); one encoder, reused, is cheaper."""
 
 
 def get_engine(url: str) -> Engine:
@@ -84,8 +94,8 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if _same_database(parsed, _prefect_database_url()):
         raise ValueError(
-            f"Refusing {parsed.render_as_string()!r} for the failtrack audit trail: it is Prefect's "
-            "own database (PREFECT_API_DATABASE_CONNECTION_URL). Set "
+            f"Refusing {parsed.render_as_string()!r} for the failtrack audit trail: it is "
+            "Prefect's own database (PREFECT_API_DATABASE_CONNECTION_URL). Set "
             "PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL to another database."
         )
     backend = parsed.get_backend_name()

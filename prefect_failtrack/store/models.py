@@ -58,7 +58,9 @@ def _utc(**kwargs: Any) -> Any:
 
 def _utc_now() -> Any:
     """A timestamp that defaults to now, in Python and on the server."""
-    return _utc(default_factory=utcnow, sa_column_kwargs={"server_default": text("CURRENT_TIMESTAMP")})
+    return _utc(
+        default_factory=utcnow, sa_column_kwargs={"server_default": text("CURRENT_TIMESTAMP")}
+    )
 
 
 def _text() -> Any:

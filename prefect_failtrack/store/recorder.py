@@ -12,28 +12,18 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prefect.logging import get_logger
-from sqlalchemy import Connection, Engine, Insert, Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from prefect_failtrack.settings import get_settings
-from prefect_failtrack.store import spool
+from prefect_failtrack.store import spool, writes
 from prefect_failtrack.store.database import ensure_schema, get_engine, resolve_database_url
-from prefect_failtrack.store.models import (
-    FailtrackModel,
-    FlowRunSummary,
-    Transition,
-    UTCDateTime,
-    flow_runs,
-    transitions,
-    utcnow,
-)
+from prefect_failtrack.store.models import utcnow
 
 logger = get_logger("prefect_failtrack.recorder")
 
@@ -79,7 +69,6 @@ class Recorder:
         self._replay_due = True  # a previous process may have left a spool
         self._next_sweep = 0.0
         self._claims: list[Path] = []  # claimed spool files whose replay failed
-        self._statements: dict[str, tuple[Insert, Insert]] = {}
         self._thread = threading.Thread(target=self._run, name="failtrack-recorder", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -136,8 +125,9 @@ class Recorder:
         self._thread.join(timeout)
 
     def stats(self) -> dict[str, int]:
-        """Rows ``written`` from the queue, ``spooled``, ``replayed`` from the spool,
-        ``dropped`` (not even the spool took them) and ``rejected`` (the database refused them).
+        """Row counts: ``written`` from the queue, ``spooled``, ``replayed`` from the spool,
+        ``dropped`` (not even the spool took them), ``rejected`` (the database refused them)
+        and ``queued`` (waiting now).
         """
         with self._counts_lock:
             return dict(self._counts, queued=self._queue.qsize())
@@ -159,6 +149,8 @@ class Recorder:
             if stop:
                 if self._replay_due and not self._down:
                     self._guarded(self._replay)
+                for claimed in self._claims:
+                    self._guarded(self.spool.give_back, claimed)
                 return
 
     def _guarded(self, step: Callable[..., None], *args: Any) -> None:
@@ -209,6 +201,8 @@ class Recorder:
 
     def _replay(self) -> None:
         """Replay claims that failed before, the spool, and orphaned claims of dead processes."""
+        if self._down and not self._reachable():
+            return
         sweep = time.monotonic() >= self._next_sweep
         self._replay_due = False
         if sweep:
@@ -225,7 +219,7 @@ class Recorder:
         batch: list[spool.Entry] = []
         for entry in spool.read(path):
             batch.append(entry)
-            if len(batch) >= self.batch_size:
+            if len(batch) >= self.batch_size * BATCHES_WHEN_BEHIND:
                 if not self._store(batch):
                     return False
                 self._count("replayed", len(batch))
@@ -250,13 +244,27 @@ class Recorder:
                 return False
             if not self._store_one_by_one(engine, batch):
                 return False
+        self._back_up()
+        return True
+
+    def _reachable(self) -> bool:
+        """Whether the database answers now (tried before claiming a spool while it was down)."""
+        try:
+            with self._engine().connect():
+                pass
+        except Exception as exc:
+            self._outage(exc)
+            return False
+        self._back_up()
+        return True
+
+    def _back_up(self) -> None:
         if self._down:
             self._down = False
             self._replay_due = True
             logger.warning(
                 "failtrack audit database %s answers again; replaying the spool.", self._safe_url()
             )
-        return True
 
     def _store_one_by_one(self, engine: Engine, batch: Sequence[spool.Entry]) -> bool:
         """Keep the rows the database accepts; count and report the ones it refuses."""
@@ -275,7 +283,7 @@ class Recorder:
             logger.warning(
                 "failtrack audit database refused %d row(s); they are not kept. First error: %s",
                 len(refused),
-                refused[0],
+                _describe(refused[0]),
             )
         return True
 
@@ -285,29 +293,10 @@ class Recorder:
         return get_engine(self.url)
 
     def _execute(self, connection: Connection, batch: Sequence[spool.Entry]) -> None:
-        insert_transitions, upsert_summaries = self._insert_statements(connection.dialect.name)
-        rows = [_TRANSITIONS.normalize(row) for kind, row in batch if kind == TRANSITION]
-        if rows:
-            connection.execute(insert_transitions, rows)
-        rows = [_SUMMARIES.normalize(row) for kind, row in batch if kind == SUMMARY]
-        if rows:
-            connection.execute(upsert_summaries, rows)
-
-    def _insert_statements(self, dialect: str) -> tuple[Insert, Insert]:
-        """Transitions: insert, ignoring any conflict; summaries: upsert, newest wins."""
-        if dialect not in self._statements:
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            upsert = insert(flow_runs)
-            updates = {c.name: upsert.excluded[c.name] for c in flow_runs.c if not c.primary_key}
-            self._statements[dialect] = (
-                insert(transitions).on_conflict_do_nothing(),
-                upsert.on_conflict_do_update(
-                    index_elements=[flow_runs.c.flow_run_id],
-                    set_=updates,
-                    where=flow_runs.c.updated_at <= upsert.excluded.updated_at,
-                ),
-            )
-        return self._statements[dialect]
+        writes.insert_transitions(connection, [row for kind, row in batch if kind == TRANSITION])
+        writes.insert_summaries(
+            connection, [row for kind, row in batch if kind == SUMMARY], replace=True
+        )
 
     # -- when things go wrong ----------------------------------------------------------
 
@@ -325,12 +314,11 @@ class Recorder:
         if not self._drop_warned:
             self._drop_warned = True
             logger.warning(
-                "failtrack dropped %d audit row(s): the spool %s could not take them (%s: %s). "
+                "failtrack dropped %d audit row(s): the spool %s could not take them (%s). "
                 "Further drops are counted in Recorder.stats() until the spool works again.",
                 n,
                 self.spool.path,
-                type(exc).__name__,
-                exc,
+                _describe(exc),
             )
 
     def _outage(self, exc: BaseException) -> None:
@@ -340,11 +328,10 @@ class Recorder:
             self._down = True
             self._backoff = FIRST_RETRY_DELAY
             logger.warning(
-                "failtrack audit database %s is unavailable (%s: %s); rows go to the spool %s "
+                "failtrack audit database %s is unavailable (%s); rows go to the spool %s "
                 "and are replayed once it is back.",
                 self._safe_url(),
-                type(exc).__name__,
-                exc,
+                _describe(exc),
                 self.spool.path,
             )
         self._retry_at = time.monotonic() + self._backoff
@@ -356,40 +343,10 @@ class Recorder:
             return "<unparsable URL>"
 
 
-class _Columns:
-    """Turns a submitted or spooled row into a complete row for one table."""
-
-    def __init__(self, table: Table, model: type[FailtrackModel]) -> None:
-        fields = dict(model.model_fields)
-        if "meta" in fields:
-            fields["metadata"] = fields.pop("meta")
-        self.names = [c.name for c in table.c]
-        self.empty = dict.fromkeys(self.names)
-        self.defaults: list[tuple[str, Callable[[], Any]]] = []
-        for name in self.names:
-            field = fields.get(name)
-            if field is not None and field.default_factory is not None:
-                self.defaults.append((name, field.default_factory))
-            elif field is not None and field.default is not None and not field.is_required():
-                self.defaults.append((name, lambda value=field.default: value))
-        self.timestamps = [c.name for c in table.c if isinstance(c.type, UTCDateTime)]
-
-    def normalize(self, row: dict[str, Any]) -> dict[str, Any]:
-        complete = self.empty.copy()
-        complete.update(row)
-        if len(complete) > len(self.names):  # keys that are no column
-            complete = {name: complete[name] for name in self.names}
-        for name, default in self.defaults:
-            if complete[name] is None:
-                complete[name] = default()
-        for name in self.timestamps:
-            if isinstance(complete[name], str):
-                complete[name] = datetime.fromisoformat(complete[name])
-        return complete
-
-
-_TRANSITIONS = _Columns(transitions, Transition)
-_SUMMARIES = _Columns(flow_runs, FlowRunSummary)
+def _describe(exc: BaseException) -> str:
+    """The error in one line: the driver's own message, without SQLAlchemy's SQL and parameters."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return f"{type(cause).__name__}: {str(cause).strip()}"
 
 
 def _is_bad_data(exc: BaseException) -> bool:

@@ -39,10 +39,15 @@ class Spool:
 
     def append(self, entries: Iterable[Entry]) -> None:
         """Append entries as one write; raises ``OSError`` when the file cannot be written."""
-        data = "".join(
-            _encode({"kind": kind, "row": row}) + "\n"
-            for kind, row in entries
-        ).encode("utf-8")
+        lines = [_encode({"kind": kind, "row": row}) + "\n" for kind, row in entries]
+        self._append("".join(lines).encode("utf-8"))
+
+    def give_back(self, claimed: Path) -> None:
+        """Return a claimed file's entries to the spool, for whoever replays next."""
+        self._append(claimed.read_bytes())
+        claimed.unlink()
+
+    def _append(self, data: bytes) -> None:
         if not data:
             return
         with self._lock:
@@ -69,13 +74,13 @@ class Spool:
         claimed = self._claim_name()
         try:
             os.replace(self.path, claimed)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         _wait_for_writers(claimed)
         return claimed
 
     def claim_orphans(self, older_than: float = 60.0) -> list[Path]:
-        """Take over claims that a dead (or stuck) process left behind ``older_than`` seconds ago."""
+        """Take over claims a dead (or stuck) process left more than ``older_than`` seconds ago."""
         claims = []
         for orphan in self.path.parent.glob(f"{self.path.name}.*.replaying"):
             try:
@@ -94,8 +99,12 @@ class Spool:
 
 
 def read(path: Path) -> Iterator[Entry]:
-    """The entries of a spool file; a torn or unreadable line is skipped."""
-    with open(path, encoding="utf-8", errors="replace") as lines:
+    """The entries of a spool file: torn or unreadable lines skipped, none if it is gone."""
+    try:
+        lines = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except FileNotFoundError:
+        return
+    with lines:
         for line in lines:
             try:
                 entry = json.loads(line)

@@ -26,6 +26,7 @@ class Columns:
         if "meta" in fields:
             fields["metadata"] = fields.pop("meta")
         self.names = [c.name for c in table.c]
+        self.empty = dict.fromkeys(self.names)
         self.defaults: list[tuple[str, Callable[[], Any]]] = []
         for name in self.names:
             field = fields.get(name)
@@ -36,7 +37,10 @@ class Columns:
         self.timestamps = [c.name for c in table.c if isinstance(c.type, UTCDateTime)]
 
     def normalize(self, row: dict[str, Any]) -> dict[str, Any]:
-        complete = {name: row.get(name) for name in self.names}
+        complete = self.empty.copy()
+        complete.update(row)
+        if len(complete) > len(self.names):  # keys that are no column
+            complete = {name: complete[name] for name in self.names}
         for name, default in self.defaults:
             if complete[name] is None:
                 complete[name] = default()

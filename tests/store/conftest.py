@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,12 +17,7 @@ from prefect_failtrack.store import Recorder, reset_recorder
 from prefect_failtrack.store.database import dispose_engines, ensure_schema, get_engine
 from prefect_failtrack.store.models import transitions
 from prefect_failtrack.store.recorder import logger as recorder_logger
-
-TESTS = str(Path(__file__).resolve().parents[1])
-if TESTS not in sys.path:  # tests/conftest.py may have put it there already
-    sys.path.insert(0, TESTS)
-
-from db_fixtures import database_url, postgres_url  # noqa: E402, F401
+from tests.db_fixtures import database_url, postgres_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +28,7 @@ def _fresh_engines() -> Iterator[None]:
 
 
 @pytest.fixture
-def unreachable_url(database_url: str, tmp_path: Path) -> str:
+def unreachable_url(database_url: str, tmp_path: Path) -> str:  # noqa: F811
     """A URL of the same backend as ``database_url`` that can never be reached."""
     if database_url.startswith("sqlite"):
         blocker = tmp_path / "not-a-folder"

@@ -11,7 +11,7 @@ import pytest
 
 from prefect_failtrack.store import Recorder, get_recorder, reset_recorder
 from prefect_failtrack.store.database import get_engine
-from prefect_failtrack.store.recorder import SUMMARY, TRANSITION
+from prefect_failtrack.store.recorder import FIRST_RETRY_DELAY, SUMMARY, TRANSITION
 from prefect_failtrack.store.spool import Spool, read
 
 
@@ -26,7 +26,9 @@ class SwitchableRecorder(Recorder):
         return super()._engine()
 
 
-def test_all_rows_are_written_after_flush(database_url, make_recorder, transitions_batch, count_transitions):
+def test_all_rows_are_written_after_flush(
+    database_url, make_recorder, transitions_batch, count_transitions
+):
     recorder = make_recorder(database_url, batch_size=50)
     rows = transitions_batch(1000)
 
@@ -37,14 +39,24 @@ def test_all_rows_are_written_after_flush(database_url, make_recorder, transitio
     assert recorder.flush()
     assert count_transitions(database_url) == 1000
     assert recorder.stats() == {
-        "written": 1001, "spooled": 0, "replayed": 0, "dropped": 0, "rejected": 0, "queued": 0
-    }  # fmt: skip
+        "written": 1001,
+        "spooled": 0,
+        "replayed": 0,
+        "dropped": 0,
+        "rejected": 0,
+        "queued": 0,
+    }
 
 
 def test_unreachable_database_spools_and_the_next_recorder_replays(
-    database_url, unreachable_url, make_recorder, spool_path, transitions_batch, count_transitions,
+    database_url,
+    unreachable_url,
+    make_recorder,
+    spool_path,
+    transitions_batch,
+    count_transitions,
     recorder_log,
-):  # fmt: skip
+):
     rows = transitions_batch(120)
     down = make_recorder(unreachable_url, batch_size=25)
 
@@ -76,10 +88,33 @@ def test_unreachable_database_spools_and_the_next_recorder_replays(
     assert not list(spool_path.parent.glob("*.replaying"))
 
 
+def test_a_recorder_that_retried_while_down_leaves_the_spool_whole(
+    database_url, unreachable_url, make_recorder, spool_path, transitions_batch, count_transitions
+):
+    down = make_recorder(unreachable_url)
+    for row in transitions_batch(10):
+        down.record_transition(row)
+    assert down.flush()
+    time.sleep(FIRST_RETRY_DELAY * 4)  # it tries again after 0.5 s, then after 1 s more
+    down.close()
+
+    assert sum(1 for _ in read(spool_path)) == 10
+    assert not list(spool_path.parent.glob("*.replaying"))
+    up = make_recorder(database_url)
+    assert up.flush()
+    assert count_transitions(database_url) == 10
+
+
 def test_database_that_comes_back_gets_the_spool_in_the_same_process(
-    database_url, unreachable_url, make_recorder, spool_path, transitions_batch, count_transitions,
-    wait_for, recorder_log,
-):  # fmt: skip
+    database_url,
+    unreachable_url,
+    make_recorder,
+    spool_path,
+    transitions_batch,
+    count_transitions,
+    wait_for,
+    recorder_log,
+):
     recorder = make_recorder(database_url, cls=SwitchableRecorder, batch_size=10)
     recorder.unreachable_url = unreachable_url
     rows = transitions_batch(60)
@@ -121,6 +156,7 @@ def test_spool_unwritable_and_database_down_drops_with_a_warning(
     assert (stats["dropped"], stats["spooled"], stats["written"]) == (30, 0, 0)
     dropped = [m for m in recorder_log.messages() if "dropped" in m]
     assert len(dropped) == 1
+    assert not [m for m in recorder_log.messages() if "recorder error" in m]
     assert str(blocker / "spool" / "spool.jsonl") in dropped[0]
     assert "rows" in dropped[0] or "row(s)" in dropped[0]
 

@@ -37,11 +37,26 @@ FLOW_RUN_INDEXES = {
     "ix_failtrack_flow_runs_flow_name": ["flow_name"],
 }
 CONTRACT_COLUMNS = {
-    "id", "run_kind", "flow_run_id", "task_run_id", "name", "from_state", "to_state",
-    "to_state_type", "occurred_at", "duration_in_state_ms", "run_count", "error_type",
-    "error_class", "error_message", "stack_trace", "fingerprint", "retryable", "origin",
+    "id",
+    "run_kind",
+    "flow_run_id",
+    "task_run_id",
+    "name",
+    "from_state",
+    "to_state",
+    "to_state_type",
+    "occurred_at",
+    "duration_in_state_ms",
+    "run_count",
+    "error_type",
+    "error_class",
+    "error_message",
+    "stack_trace",
+    "fingerprint",
+    "retryable",
+    "origin",
     "metadata",
-}  # fmt: skip
+}
 
 
 def schema(url: str) -> dict[str, Any]:
@@ -49,14 +64,17 @@ def schema(url: str) -> dict[str, Any]:
     inspector = inspect(get_engine(url))
     return {
         table: {
-            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
             "indexes": sorted(
                 (i["name"], tuple(i["column_names"]))
                 for i in inspector.get_indexes(table)
                 if not i.get("duplicates_constraint")  # PostgreSQL's index behind a UNIQUE
             ),
             "unique": sorted(
-                (u["name"], tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)
+                (u["name"], tuple(u["column_names"]))
+                for u in inspector.get_unique_constraints(table)
             ),
             "pk": inspector.get_pk_constraint(table)["constrained_columns"],
         }
@@ -74,7 +92,9 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     transitions = found["failtrack_transitions"]
     assert CONTRACT_COLUMNS <= {name for name, _, _ in transitions["columns"]}
     assert transitions["pk"] == ["id"]
-    assert ("uq_failtrack_transition_natural", ("run_id", "to_state", "run_count")) in transitions["unique"]
+    assert ("uq_failtrack_transition_natural", ("run_id", "to_state", "run_count")) in transitions[
+        "unique"
+    ]
     assert dict(transitions["indexes"]) == {k: tuple(v) for k, v in TRANSITION_INDEXES.items()}
     flow_runs = found["failtrack_flow_runs"]
     assert flow_runs["pk"] == ["flow_run_id"]
@@ -98,7 +118,9 @@ def test_migrations_match_the_models(database_url: str) -> None:
         assert compare_metadata(context, metadata) == []
 
 
-def test_ensure_schema_upgrades_once_per_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ensure_schema_upgrades_once_per_url(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[str] = []
     monkeypatch.setattr(database, "upgrade", lambda url: (calls.append(url), upgrade(url)))
 
@@ -126,26 +148,41 @@ def test_tables_stay_out_of_the_global_sqlmodel_metadata() -> None:
 
 def test_metadata_column_is_mapped_to_meta() -> None:
     row = Transition(
-        id="x", run_kind="flow", run_id="r", name="n", to_state="Running",
-        to_state_type="RUNNING", occurred_at="2024-01-01T00:00:00Z", run_count=1,
+        id="x",
+        run_kind="flow",
+        run_id="r",
+        name="n",
+        to_state="Running",
+        to_state_type="RUNNING",
+        occurred_at="2024-01-01T00:00:00Z",
+        run_count=1,
         meta={"k": 1},
-    )  # fmt: skip
+    )
     assert row.meta == {"k": 1}
     assert "metadata" in Transition.__table__.c
 
 
 def test_url_comes_from_the_setting_else_the_default_file(tmp_path) -> None:
-    assert resolve_database_url(FailtrackSettings(database_url="sqlite:///x.db")) == "sqlite:///x.db"
-    assert resolve_database_url(FailtrackSettings(home=tmp_path)) == f"sqlite:///{tmp_path / 'failtrack.db'}"
+    assert (
+        resolve_database_url(FailtrackSettings(database_url="sqlite:///x.db")) == "sqlite:///x.db"
+    )
+    assert (
+        resolve_database_url(FailtrackSettings(home=tmp_path))
+        == f"sqlite:///{tmp_path / 'failtrack.db'}"
+    )
 
 
 def test_prefects_own_database_is_refused(tmp_path) -> None:
     prefect_db = tmp_path / "prefect.db"
-    with temporary_settings({PREFECT_API_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{prefect_db}"}):
+    with temporary_settings(
+        {PREFECT_API_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{prefect_db}"}
+    ):
         with pytest.raises(ValueError, match="Prefect's own database"):
             get_engine(f"sqlite:///{prefect_db}")
     with temporary_settings(
-        {PREFECT_API_DATABASE_CONNECTION_URL: "postgresql+asyncpg://prefect:pw@db.example:5432/prefect"}
+        {
+            PREFECT_API_DATABASE_CONNECTION_URL: "postgresql+asyncpg://prefect:pw@db.example:5432/prefect"
+        }
     ):
         with pytest.raises(ValueError, match="PREFECT_API_DATABASE_CONNECTION_URL"):
             get_engine("postgresql+psycopg://audit@db.example/prefect")
@@ -155,3 +192,15 @@ def test_prefects_own_database_is_refused(tmp_path) -> None:
 def test_other_backends_are_refused() -> None:
     with pytest.raises(ValueError, match="SQLite or PostgreSQL"):
         get_engine("mysql://u@localhost/audit")
+
+
+def test_sqlite_engines_are_cached_and_tuned(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'folder' / 'audit.db'}"
+
+    engine = get_engine(url)
+
+    assert get_engine(url) is engine
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    assert (tmp_path / "new" / "folder" / "audit.db").exists()

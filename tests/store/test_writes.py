@@ -54,11 +54,23 @@ def test_summaries_upsert_and_the_newest_wins(database_url, make_recorder) -> No
 
     recorder.record_summary(dict(base, final_state="Running", tasks_total=1, updated_at=now))
     recorder.record_summary(
-        dict(base, final_state="Failed", final_state_type="FAILED", tasks_total=3, tasks_completed=2,
-             tasks_failed=1, failures_by_class={"TRANSIENT": 1}, retries_spent=2,
-             partial_success=True, metrics={"rows_read": 10}, updated_at=now + timedelta(seconds=2))
-    )  # fmt: skip
-    recorder.record_summary(dict(base, final_state="Running", updated_at=now + timedelta(seconds=1)))
+        dict(
+            base,
+            final_state="Failed",
+            final_state_type="FAILED",
+            tasks_total=3,
+            tasks_completed=2,
+            tasks_failed=1,
+            failures_by_class={"TRANSIENT": 1},
+            retries_spent=2,
+            partial_success=True,
+            metrics={"rows_read": 10},
+            updated_at=now + timedelta(seconds=2),
+        )
+    )
+    recorder.record_summary(
+        dict(base, final_state="Running", updated_at=now + timedelta(seconds=1))
+    )
     assert recorder.flush()
 
     with Session(get_engine(database_url)) as session:
@@ -92,7 +104,11 @@ def test_timestamps_come_back_as_aware_utc(database_url, make_recorder, transiti
 
 
 def test_json_columns_round_trip(database_url, make_recorder, transition) -> None:
-    metadata = {"rows_read": 10, "nested": {"ok": True, "ratio": 0.5, "none": None}, "ids": [1, "a"]}
+    metadata = {
+        "rows_read": 10,
+        "nested": {"ok": True, "ratio": 0.5, "none": None},
+        "ids": [1, "a"],
+    }
     tags = ["nightly", "ünïcode"]
     recorder = make_recorder(database_url)
 
@@ -111,10 +127,18 @@ def test_json_columns_round_trip(database_url, make_recorder, transition) -> Non
 def test_omitted_columns_take_their_defaults(database_url, make_recorder) -> None:
     recorder = make_recorder(database_url)
     recorder.record_transition(
-        {"id": "t-1", "run_kind": "flow", "flow_run_id": "f-1", "run_id": "f-1", "name": "nightly",
-         "to_state": "Running", "to_state_type": "RUNNING", "occurred_at": datetime.now(UTC),
-         "run_count": 1}
-    )  # fmt: skip
+        {
+            "id": "t-1",
+            "run_kind": "flow",
+            "flow_run_id": "f-1",
+            "run_id": "f-1",
+            "name": "nightly",
+            "to_state": "Running",
+            "to_state_type": "RUNNING",
+            "occurred_at": datetime.now(UTC),
+            "run_count": 1,
+        }
+    )
     recorder.record_summary({"flow_run_id": "f-1"})
     assert recorder.flush()
 

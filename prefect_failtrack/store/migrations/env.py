@@ -17,13 +17,18 @@ _PG_LOCK_KEY = 0x6661696C
 def run_migrations_online() -> None:
     engine = get_engine(context.config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
+        # One upgrade at a time per database, each all or nothing.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         context.configure(
             connection=connection,
             target_metadata=metadata,
             version_table=VERSION_TABLE,
-            render_as_batch=connection.dialect.name == "sqlite",
+            transactional_ddl=True,
+            render_as_batch=sqlite,
         )
         with context.begin_transaction():
             context.run_migrations()

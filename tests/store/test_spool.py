@@ -1,0 +1,86 @@
+"""The spool file: whole lines only, claims by rename, nothing lost to a concurrent claim."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect_failtrack.store.spool import Spool, read
+
+APPENDER = """
+import sys
+from prefect_failtrack.store.spool import Spool
+spool, who, n = Spool(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    spool.append([("transition", {"id": f"{who}-{i}", "text": "x" * 200})])
+"""
+
+
+def test_entries_round_trip_with_datetimes_as_iso_strings(spool_path: Path) -> None:
+    at = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    Spool(spool_path).append([("transition", {"id": "a", "occurred_at": at}), ("summary", {})])
+
+    assert list(read(spool_path)) == [
+        ("transition", {"id": "a", "occurred_at": "2024-05-01T08:30:00+00:00"}),
+        ("summary", {}),
+    ]
+
+
+def test_a_torn_line_is_skipped(spool_path: Path) -> None:
+    Spool(spool_path).append([("transition", {"id": "a"})])
+    with open(spool_path, "a") as spool_file:
+        spool_file.write('{"kind": "transition", "row": {"id": "b"')  # the process died here
+
+    assert list(read(spool_path)) == [("transition", {"id": "a"})]
+
+
+def test_claim_takes_the_file_and_new_appends_start_a_new_one(spool_path: Path) -> None:
+    spool = Spool(spool_path)
+    assert spool.claim() is None
+
+    spool.append([("transition", {"id": "a"})])
+    claimed = spool.claim()
+    spool.append([("transition", {"id": "b"})])
+
+    assert claimed is not None and claimed.name.endswith(".replaying")
+    assert [row["id"] for _, row in read(claimed)] == ["a"]
+    assert [row["id"] for _, row in read(spool_path)] == ["b"]
+
+
+def test_a_claim_given_back_returns_to_the_spool(spool_path: Path) -> None:
+    spool = Spool(spool_path)
+    spool.append([("transition", {"id": "a"})])
+    claimed = spool.claim()
+    spool.append([("transition", {"id": "b"})])
+
+    spool.give_back(claimed)
+
+    assert not claimed.exists()
+    assert sorted(row["id"] for _, row in read(spool_path)) == ["a", "b"]
+
+
+def test_claims_during_appends_from_other_processes_lose_nothing(spool_path: Path) -> None:
+    writers, per_writer = 2, 500
+    spool = Spool(spool_path)
+    spool.append([("transition", {"id": "first"})])
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(spool_path), f"w{w}", str(per_writer)]
+        )
+        for w in range(writers)
+    ]
+    claimed: list[Path] = []
+    while any(p.poll() is None for p in processes):
+        if (path := spool.claim()) is not None:
+            claimed.append(path)
+        time.sleep(0.005)
+    assert all(p.returncode == 0 for p in processes)
+    if (path := spool.claim()) is not None:
+        claimed.append(path)
+
+    ids = [row["id"] for path in claimed for _, row in read(path)]
+    assert len(claimed) > 1
+    assert len(ids) == len(set(ids)) == writers * per_writer + 1
