@@ -12,6 +12,7 @@ import botocore.config  # noqa: E402
 import botocore.exceptions as bx  # noqa: E402
 import botocore.session  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
+from tests.unit.knowledge_helpers import raised as _raised
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
 
@@ -37,13 +38,6 @@ def _s3(endpoint_url: str | None = None, **config):
         config=botocore.config.Config(**config),
     )
 
-
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ import respx
 import urllib3
 
 from prefect_failtrack import ErrorType, classify
+from tests.unit.knowledge_helpers import raised as _raised
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
 REFUSED = "http://127.0.0.1:1/"
@@ -126,14 +127,6 @@ def tls_server(tmp_path_factory):
     yield f"https://127.0.0.1:{srv.server_address[1]}/"
     srv.shutdown()
     srv.server_close()
-
-
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001 (we want whatever the library raises)
-        return exc
-    raise AssertionError("expected an exception")
 
 
 def _http_date(seconds_from_now: int) -> str:

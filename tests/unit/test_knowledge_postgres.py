@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from prefect_failtrack import ErrorType, classify
+from tests.unit.knowledge_helpers import raised as _raised, decision as _decision
 
 psycopg = pytest.importorskip("psycopg")
 psycopg2 = pytest.importorskip("psycopg2")
@@ -44,17 +45,6 @@ def needs_pg(test):
     return pytest.mark.postgres(pytest.mark.skipif(_WHY is not None, reason=_WHY or "")(test))
 
 
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
-
-
-def _decision(exc: BaseException) -> tuple[ErrorType, str]:
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from prefect.task_engine import TaskRunTimeoutError  # noqa: E402
 from prefect.utilities.callables import get_call_parameters  # noqa: E402
 from prefect.utilities.engine import resolve_inputs_sync  # noqa: E402
 from prefect.utilities.timeout import timeout  # noqa: E402
+from tests.unit.knowledge_helpers import raised as _raised, decision as _decision
 
 T, P, TO, V, D = (
     ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION,
@@ -25,17 +26,6 @@ T, P, TO, V, D = (
 )
 
 
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
-
-
-def _decision(exc: BaseException) -> tuple[ErrorType, str]:
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 def test_upstream_task_failed_is_a_dependency():

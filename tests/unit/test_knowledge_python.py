@@ -17,21 +17,11 @@ import sys
 import pytest
 
 from prefect_failtrack import ErrorType, classify
+from tests.unit.knowledge_helpers import raised as _raised, decision as _decision
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
 
 
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
-
-
-def _decision(exc: BaseException) -> tuple[ErrorType, str]:
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from redis._parsers.base import BaseParser  # noqa: E402
 from redis.backoff import NoBackoff  # noqa: E402
 from redis.connection import Encoder  # noqa: E402
 from redis.retry import Retry  # noqa: E402
+from tests.unit.knowledge_helpers import raised as _raised
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
 R = "redis.exceptions"
@@ -25,13 +26,6 @@ def _client(port: int, **kwargs):
     return redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=5,
                        retry=Retry(NoBackoff(), 0), **kwargs)
 
-
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
 
 
 def test_redis_connection_error_is_not_the_builtin():

@@ -12,6 +12,7 @@ from prefect_failtrack import ErrorType, classify
 sa = pytest.importorskip("sqlalchemy")
 from sqlalchemy import exc as sa_exc  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
+from tests.unit.knowledge_helpers import raised as _raised
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -34,13 +35,6 @@ _WHY = _pg_unreachable()
 def needs_pg(test):
     return pytest.mark.postgres(pytest.mark.skipif(_WHY is not None, reason=_WHY or "")(test))
 
-
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
 
 
 def _execute(engine, *statements):

@@ -16,23 +16,13 @@ import zipfile
 import pytest
 
 from prefect_failtrack import ErrorType, classify
+from tests.unit.knowledge_helpers import raised as _raised, decision as _decision
 
 pydantic = pytest.importorskip("pydantic")
 
 P, V = ErrorType.PERMANENT, ErrorType.VALIDATION
 
 
-def _raised(fn, *args, **kwargs) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
-
-
-def _decision(exc: BaseException) -> tuple[ErrorType, str]:
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 class Row(pydantic.BaseModel):
