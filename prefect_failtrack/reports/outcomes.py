@@ -35,7 +35,7 @@ def timeline(session: Session, flow_run_id: str | UUID) -> list[Transition]:
     query = (
         select(Transition)
         .where(or_(Transition.flow_run_id == flow_run_id, Transition.run_id == flow_run_id))
-        .order_by(col(Transition.occurred_at), col(Transition.run_count))
+        .order_by(col(Transition.occurred_at), col(Transition.run_count), col(Transition.id))
     )
     return list(session.exec(query))
 
@@ -79,6 +79,8 @@ def print_run_outcomes(flow_run_id: str | UUID, console: Console | None = None) 
     for header in ("run", "name", "class", "deciding rule", "attempts", "final state"):
         table.add_column(header)
     for o in rows:
-        table.add_row(o.run_kind, o.name, o.error_type or "-", o.reason or "-", str(o.attempts), o.final_state)
+        table.add_row(
+            o.run_kind, o.name, o.error_type or "-", o.reason or "-", str(o.attempts), o.final_state
+        )
     (console or Console(width=max(Console().width, 120))).print(table)
     return rows

@@ -48,6 +48,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+PROFILE_COLUMNS = (
+    "run_kind", "name", "from_state", "to_state_type", "error_type", "occurred_at",
+    "duration_in_state_ms",
+)  # fmt: skip
+PATTERN_COLUMNS = ("fingerprint", "occurred_at", "run_kind", "name", "flow_name")
+# A partial index holds the column of its condition too: SQLite reads a table row otherwise.
+RETRY_COLUMNS = ("run_id", "error_type", "run_count", "occurred_at", "retry_delay_s", "to_state")
+WAIT_COLUMNS = ("run_id", "run_count", "from_state", "duration_in_state_ms")
+WAITED = "from_state = 'AwaitingRetry'"  # the rows after a wait: their duration is the wait
+PARTIAL_RUN_COLUMNS = (
+    "ended_at", "flow_run_id", "flow_name", "tasks_completed", "tasks_failed", "partial_success",
+)  # fmt: skip
+
+
+def _partial(name: str, columns: tuple[str, ...], where: str) -> Index:
+    """An index of the rows that match `where`, on SQLite and PostgreSQL alike."""
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+
+
 class FailtrackModel(SQLModel, registry=registry()):
     """Base of failtrack's tables; its ``metadata`` is private to failtrack."""
 
@@ -75,10 +94,13 @@ class Transition(FailtrackModel, table=True):
         UniqueConstraint("run_id", "to_state", "run_count", name="uq_failtrack_transition_natural"),
         Index("ix_failtrack_transitions_occurred_at", "occurred_at"),
         Index("ix_failtrack_transitions_error_type_occurred_at", "error_type", "occurred_at"),
-        Index("ix_failtrack_transitions_fingerprint_occurred_at", "fingerprint", "occurred_at"),
         Index("ix_failtrack_transitions_flow_run_id_occurred_at", "flow_run_id", "occurred_at"),
-        Index("ix_failtrack_transitions_run_id", "run_id"),
-        Index("ix_failtrack_transitions_to_state_occurred_at", "to_state", "occurred_at"),
+        # For the reports (revision 0002): each covers the columns its query reads.
+        Index("ix_failtrack_transitions_run_id_state", "run_id", "to_state_type", "occurred_at"),
+        Index("ix_failtrack_transitions_profile", *PROFILE_COLUMNS),
+        _partial("ix_failtrack_transitions_patterns", PATTERN_COLUMNS, "fingerprint IS NOT NULL"),
+        _partial("ix_failtrack_transitions_retries", RETRY_COLUMNS, "to_state = 'AwaitingRetry'"),
+        _partial("ix_failtrack_transitions_retry_waits", WAIT_COLUMNS, WAITED),
     )
 
     id: str = Field(primary_key=True)
@@ -119,7 +141,14 @@ class FlowRunSummary(FailtrackModel, table=True):
     __tablename__ = FLOW_RUNS_TABLE
     __table_args__ = (
         Index("ix_failtrack_flow_runs_ended_at", "ended_at"),
-        Index("ix_failtrack_flow_runs_flow_name", "flow_name"),
+        # For the reports (revision 0002): rates per flow, and partial successes.
+        Index("ix_failtrack_flow_runs_rates", "flow_name", "ended_at", "final_state_type"),
+        Index(
+            "ix_failtrack_flow_runs_partial",
+            *PARTIAL_RUN_COLUMNS,
+            sqlite_where=text("partial_success IS 1"),
+            postgresql_where=text("partial_success IS true"),
+        ),
     )
 
     flow_run_id: str = Field(primary_key=True)

@@ -29,8 +29,12 @@ def prune(engine: Engine, cutoff: datetime, *, dry_run: bool = False) -> PruneRe
     old_runs = func.coalesce(s.ended_at, s.started_at, s.updated_at) < cutoff
     with engine.begin() as connection:
         if dry_run:
-            rows = connection.execute(select(func.count()).select_from(transitions).where(old_rows)).scalar_one()
-            runs = connection.execute(select(func.count()).select_from(flow_runs).where(old_runs)).scalar_one()
+            rows = connection.execute(
+                select(func.count()).select_from(transitions).where(old_rows)
+            ).scalar_one()
+            runs = connection.execute(
+                select(func.count()).select_from(flow_runs).where(old_runs)
+            ).scalar_one()
         else:
             rows = connection.execute(delete(transitions).where(old_rows)).rowcount
             runs = connection.execute(delete(flow_runs).where(old_runs)).rowcount

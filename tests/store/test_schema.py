@@ -27,14 +27,28 @@ from prefect_failtrack.store.models import FailtrackModel, FlowRunSummary, Trans
 TRANSITION_INDEXES = {
     "ix_failtrack_transitions_occurred_at": ["occurred_at"],
     "ix_failtrack_transitions_error_type_occurred_at": ["error_type", "occurred_at"],
-    "ix_failtrack_transitions_fingerprint_occurred_at": ["fingerprint", "occurred_at"],
     "ix_failtrack_transitions_flow_run_id_occurred_at": ["flow_run_id", "occurred_at"],
-    "ix_failtrack_transitions_run_id": ["run_id"],
-    "ix_failtrack_transitions_to_state_occurred_at": ["to_state", "occurred_at"],
+    # revision 0002: the reports' covering indexes (the last three partial)
+    "ix_failtrack_transitions_run_id_state": ["run_id", "to_state_type", "occurred_at"],
+    "ix_failtrack_transitions_profile": [
+        "run_kind", "name", "from_state", "to_state_type", "error_type", "occurred_at",
+        "duration_in_state_ms",
+    ],
+    "ix_failtrack_transitions_patterns": ["fingerprint", "occurred_at", "run_kind", "name", "flow_name"],
+    "ix_failtrack_transitions_retries": [
+        "run_id", "error_type", "run_count", "occurred_at", "retry_delay_s", "to_state",
+    ],
+    "ix_failtrack_transitions_retry_waits": [
+        "run_id", "run_count", "from_state", "duration_in_state_ms",
+    ],
 }
 FLOW_RUN_INDEXES = {
     "ix_failtrack_flow_runs_ended_at": ["ended_at"],
-    "ix_failtrack_flow_runs_flow_name": ["flow_name"],
+    # revision 0002
+    "ix_failtrack_flow_runs_rates": ["flow_name", "ended_at", "final_state_type"],
+    "ix_failtrack_flow_runs_partial": [
+        "ended_at", "flow_run_id", "flow_name", "tasks_completed", "tasks_failed", "partial_success",
+    ],
 }
 CONTRACT_COLUMNS = {
     "id",

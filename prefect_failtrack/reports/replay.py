@@ -1,0 +1,66 @@
+"""Shadow replay: stored failures re-classified with the rules of today, without writing.
+
+Every transition that carries a class counts (retried attempts and final failures). The
+exception is rebuilt from the stored class name and (redacted, truncated) message; no
+module is imported for it, so a class whose module is not already imported is matched by
+its dotted name only, and rules added at run time by the pipeline (``add_rules``) are
+not there. Distinct (class, message, old class) triples are classified once each.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from ..classification import classify
+from ..classification.text import ReconstructedError, exception_from_text
+from ..store.models import transitions
+from .models import ReplayChange, ReplayReport
+from .scope import Scope
+
+EXAMPLES = 3
+
+
+def reclassify(error_class: str, message: str | None) -> str:
+    """The class today's rules give to an exception rebuilt from its stored class and message."""
+    exc = exception_from_text(f"{error_class}: {message or ''}")
+    return classify(exc if exc is not None else ReconstructedError(message or "")).error_type.value
+
+
+def replay(
+    engine: Engine, *, since: timedelta = timedelta(days=7), until: datetime | None = None
+) -> ReplayReport:
+    """Counts per old -> new class of the failures stored in the window, with examples."""
+    scope = Scope.of(engine, since, until)
+    t = transitions.c
+    query = (
+        select(t.error_type, t.error_class, t.error_message, func.count())
+        .where(t.error_class.is_not(None), scope.in_window(t.occurred_at))
+        .group_by(t.error_type, t.error_class, t.error_message)
+        .order_by(t.error_type, t.error_class, t.error_message)
+    )
+    counts: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], list[str]] = defaultdict(list)
+    with engine.connect() as connection:
+        for old, error_class, message, count in connection.execute(query):
+            key = (old or "UNKNOWN", reclassify(error_class, message))
+            counts[key] += count
+            text = f"{error_class}: {message or ''}"
+            if len(examples[key]) < EXAMPLES and text not in examples[key]:
+                examples[key].append(text)
+    changes = [
+        ReplayChange(old=old, new=new, count=n, examples=sorted(examples[old, new]))
+        for (old, new), n in sorted(
+            counts.items(), key=lambda kv: (kv[0][0] == kv[0][1], -kv[1], kv[0])
+        )
+    ]
+    return ReplayReport(
+        window_start=scope.start,
+        window_end=scope.end,
+        failures=sum(counts.values()),
+        changed=sum(n for (old, new), n in counts.items() if old != new),
+        changes=changes,
+        generated_at=datetime.now(UTC),
+    )
