@@ -1,6 +1,7 @@
 """prefect-failtrack: failure classification, class-driven retries and an audit trail for Prefect."""
 
 from ._version import __version__
+from .blocks import FailtrackConfig
 from .capture import flow_options, record_metrics, task_options, tracked_flow, tracked_task
 from .classification import (
     Classification,
@@ -15,6 +16,7 @@ from .classification import (
     error_type,
     mark,
 )
+from .config import apply_config
 from .policy import Backoff, RetryDecision, RetryPolicy
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "Classification",
     "DependencyFailed",
     "ErrorType",
+    "FailtrackConfig",
     "InvalidInput",
     "PermanentError",
     "RetryDecision",
@@ -30,6 +33,7 @@ __all__ = [
     "TransientError",
     "__version__",
     "add_rules",
+    "apply_config",
     "classify",
     "error_type",
     "flow_options",

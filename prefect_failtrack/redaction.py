@@ -158,9 +158,18 @@ def _redact_pem(text: str) -> str:
     return "".join(parts)
 
 
+_LONGEST_ENDING = max(map(len, SECRET_KEY_ENDINGS))
+
+
 def is_secret_key(key: str) -> bool:
     """Whether a mapping key names a secret (``password``, ``apiKey``, ``X-Auth-Token``...)."""
-    return "".join(c for c in key.lower() if c.isalnum()).endswith(SECRET_KEY_ENDINGS)
+    tail: list[str] = []
+    for c in reversed(key):  # only its end matters: a megabyte of key costs no more to test
+        if c.isalnum():
+            tail.append(c.lower())
+            if len(tail) == _LONGEST_ENDING:
+                break
+    return "".join(reversed(tail)).endswith(SECRET_KEY_ENDINGS)
 
 
 def _safe_str(obj: Any) -> str:
@@ -262,18 +271,34 @@ class Redactor:
             path.discard(id(obj))
 
 
+_added_patterns: list[str] = []
+
+
+def add_patterns(*patterns: str) -> None:
+    """Extra patterns for this process, on top of the settings' (the configuration block's go here).
+
+    Invalid patterns raise ``ValueError`` and none is added; a pattern already added is
+    not added twice. The next `get_redactor` call builds a redactor with them.
+    """
+    Redactor(patterns)  # raises on an invalid pattern
+    _added_patterns.extend(p for p in dict.fromkeys(patterns) if p not in _added_patterns)
+    get_redactor.cache_clear()
+
+
 @cache
 def get_redactor() -> Redactor:
     """The redactor for the configured extra patterns, built once per process.
 
-    Invalid patterns are logged and skipped. ``get_redactor.cache_clear()`` makes
-    the next call read the settings again (reading them costs about a millisecond).
+    Patterns come from the settings, then from `add_patterns`. Invalid ones are logged
+    and skipped. ``get_redactor.cache_clear()`` makes the next call read the settings
+    again (reading them costs about a millisecond).
     """
     try:
         patterns: list[str] = list(get_settings().redaction_patterns)
     except Exception as error:  # unreadable settings: built-in patterns only
         logger.warning("Could not read the redaction patterns from settings: %s", error)
         patterns = []
+    patterns += [p for p in _added_patterns if p not in patterns]
 
     def warn(pattern: str, error: Exception) -> None:
         logger.warning("Ignoring invalid redaction pattern %r: %s", pattern, error)

@@ -11,7 +11,11 @@ from pathlib import Path
 
 from prefect.settings import get_current_settings
 from prefect.settings.base import PrefectBaseSettings, build_settings_config
-from pydantic import Field
+from prefect.logging import get_logger
+from pydantic import Field, ValidationError
+
+logger = get_logger("prefect_failtrack.settings")
+PREFIX = "PREFECT_INTEGRATIONS_FAILTRACK_"
 
 
 def default_home() -> Path:
@@ -47,7 +51,19 @@ class FailtrackSettings(PrefectBaseSettings):
         default=0.5, gt=0, description="Seconds the recorder waits to fill a batch."
     )
     queue_size: int = Field(
-        default=100_000, ge=1, description="Rows held in memory before the spool takes them."
+        default=10_000,
+        ge=1,
+        description=(
+            "Rows held in memory before the spool takes them (a few kB each: with the "
+            "default, memory stays under 50 MB however far behind the database is)."
+        ),
+    )
+    quiet_hooks: bool = Field(
+        default=True,
+        description=(
+            "Leave out Prefect's 'Running hook ...' / 'Hook ... finished' INFO lines for "
+            "failtrack's own hooks (four per successful task run)."
+        ),
     )
     redaction_patterns: list[str] = Field(
         default_factory=list, description="Extra regular expressions whose matches are redacted."
@@ -66,3 +82,23 @@ class FailtrackSettings(PrefectBaseSettings):
 def get_settings() -> FailtrackSettings:
     """Settings as the environment says now (cheap; read each time they matter)."""
     return FailtrackSettings()
+
+
+def tolerant_settings() -> FailtrackSettings:
+    """`get_settings` for code that runs inside flows: it never raises. A setting that does
+    not validate falls back to its default, with a warning; the valid ones still count."""
+    try:
+        return FailtrackSettings()
+    except ValidationError as error:
+        bad = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
+        fields = FailtrackSettings.model_fields
+        defaults = {n: fields[n].get_default(call_default_factory=True) for n in bad & set(fields)}
+        logger.warning(
+            "failtrack settings that do not validate fall back to their defaults: %s (%s)",
+            ", ".join(f"{PREFIX}{n.upper()}" for n in sorted(bad)),
+            "; ".join(f"{e['loc'][0] if e.get('loc') else '?'}: {e['msg']}" for e in error.errors()),
+        )
+        try:
+            return FailtrackSettings(**defaults)
+        except Exception:
+            return FailtrackSettings.model_construct()

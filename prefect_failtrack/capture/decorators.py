@@ -22,7 +22,9 @@ from prefect.tasks import TaskOptions
 
 from ..classification import RuleLike, RuleSet
 from ..policy import RetryPolicy
+from ..settings import get_settings
 from .bridge import ClassDelays
+from .hooklog import named_hook, quiet_hook_lines
 from .tracker import Tracker
 
 
@@ -59,9 +61,21 @@ def _tracker(policy: RetryPolicy | None, rules: Iterable[RuleLike], origin: str 
     return Tracker(policy or RetryPolicy.default(), RuleSet(rules), origin)
 
 
+def _quiet_hooks() -> bool:
+    """The setting; True when settings do not validate (decorating must never fail on them:
+    that would fail the import of the user's module; the hooks report the settings later)."""
+    try:
+        return get_settings().quiet_hooks
+    except Exception:
+        return True
+
+
 def _with_hooks(options: dict[str, Any], hooks: dict[str, Callable[..., Any]]) -> dict[str, Any]:
+    """Ours first in each hook list, named ``failtrack_*`` (see `hooklog`)."""
+    if _quiet_hooks():
+        quiet_hook_lines()
     for key, hook in hooks.items():
-        options[key] = [hook, *(options.get(key) or [])]
+        options[key] = [named_hook(hook, hook.__name__), *(options.get(key) or [])]
     return options
 
 

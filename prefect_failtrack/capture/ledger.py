@@ -18,6 +18,7 @@ from typing import TypeVar
 from ..classification import Classification, ErrorType
 
 MAX_RUNS = 50_000
+MAX_FAILED_KEPT = 50  # failed task records per flow run, for its failure summary
 T = TypeVar("T")
 
 
@@ -40,6 +41,19 @@ class RunEntry:
         return metrics
 
 
+@dataclass(frozen=True, slots=True)
+class FailedTask:
+    """One task run's final failure, as the flow run's failure summary tells it."""
+
+    name: str  # the task run's name
+    task_run_id: str
+    classification: Classification
+    message: str | None  # redacted and truncated
+    fingerprint: str | None
+    attempts: int
+    retries_exhausted: bool
+
+
 @dataclass
 class FlowEntry:
     """What the tasks of one flow run did, for its summary."""
@@ -50,11 +64,16 @@ class FlowEntry:
     metrics_by_run: dict[str, dict[str, float]] = field(default_factory=dict)
     started_at: datetime | None = None
     worst: tuple[str, Classification] | None = None  # (task run name, classification)
+    failed: list[FailedTask] = field(default_factory=list)  # the first MAX_FAILED_KEPT
 
-    def failed_task(self, name: str, classification: Classification) -> None:
+    def failed_task(
+        self, name: str, classification: Classification, record: FailedTask | None = None
+    ) -> None:
         self.failures_by_class[classification.error_type.value] += 1
         if self.worst is None or classification.error_type.severity > self.worst[1].error_type.severity:
             self.worst = (name, classification)
+        if record is not None and len(self.failed) < MAX_FAILED_KEPT:
+            self.failed.append(record)
 
     def metrics(self) -> dict[str, float]:
         """Each run's metrics of its latest attempt, added up (retries do not count twice)."""

@@ -8,6 +8,7 @@ from numbers import Real
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
+from ..redaction import get_redactor
 from .ledger import LEDGER
 
 logger = get_logger("prefect_failtrack.metrics")
@@ -24,6 +25,13 @@ def record_metrics(**metrics: float) -> None:
     Examples:
         >>> record_metrics(rows_read=10_000, rows_written=9_800, bytes=1 << 20)  # doctest: +SKIP
     """
+    try:
+        _record(metrics)
+    except Exception:  # a metric must never fail the run that reports it
+        logger.warning("failtrack: record_metrics failed; nothing was recorded.", exc_info=True)
+
+
+def _record(metrics: dict[str, object]) -> None:
     task_ctx = TaskRunContext.get()
     flow_ctx = FlowRunContext.get()
     run = task_ctx.task_run if task_ctx else getattr(flow_ctx, "flow_run", None)
@@ -35,15 +43,17 @@ def record_metrics(**metrics: float) -> None:
         return
     good = {}
     for key, value in metrics.items():
-        if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value):
+        if _finite(value):
             good[key] = value
         else:
             logger.warning(
-                "failtrack: record_metrics(%s=%r) skipped: metrics must be finite numbers.",
-                key, value,
+                "failtrack: record_metrics(%s=%s) skipped: metrics must be finite numbers.",
+                key, _shown(value),
             )
     if not good:
         return
+    redact = get_redactor().redact  # a name may quote anything, a connection string too
+    good = {redact(key): value for key, value in good.items()}
     run_id = str(run.id)
     entry = LEDGER.run(run_id)
     flow_run_id = getattr(run, "flow_run_id", None) if task_ctx else run.id
@@ -54,3 +64,20 @@ def record_metrics(**metrics: float) -> None:
             entry.attempt_metrics[key] = entry.attempt_metrics.get(key, 0) + value
         if summary is not None:
             summary.metrics_by_run[run_id] = entry.attempt_metrics
+
+
+def _finite(value: object) -> bool:
+    """A real number that is finite as a float (a 400-digit integer is not)."""
+    if not isinstance(value, Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except Exception:  # too large for a float, or a number whose float() raises
+        return False
+
+
+def _shown(value: object) -> str:
+    try:
+        return repr(value)[:100]
+    except Exception:
+        return f"<{type(value).__name__}>"

@@ -31,9 +31,10 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from ..classification import Classification, RuleSet, classify
 from ..policy import RetryDecision, RetryPolicy
-from . import rows
+from . import events, rows
+from . import summary as failure_summary
 from .bridge import choose_delay, clear_delay
-from .ledger import LEDGER, FlowEntry, RunEntry
+from .ledger import LEDGER, FailedTask, FlowEntry, RunEntry
 
 logger = get_logger("prefect_failtrack.capture")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,13 +98,44 @@ def exception_of(state: Any) -> BaseException | None:
 
 
 def _iso_id(value: Any) -> str | None:
-    return str(value) if value is not None else None
+    """A run id as text. Each transition needs its ids as text several times, and
+    ``str(UUID)`` is slow Python: the texts of recent ids are kept."""
+    if value is None:
+        return None
+    try:
+        return _id_text(value)
+    except TypeError:  # not hashable
+        return str(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_text(value: Any) -> str:
+    return str(value)
+
+
+def _recorder() -> Any:
+    """The process-wide recorder. Its module (and SQLAlchemy's) is imported at first use only;
+    an import statement in the hook itself would take the import lock on every transition."""
+    global _get_recorder
+    if _get_recorder is None:
+        from ..store.recorder import get_recorder
+
+        _get_recorder = get_recorder
+    return _get_recorder()
+
+
+_get_recorder: Callable[[], Any] | None = None
 
 
 def _ms_between(earlier: datetime | None, later: datetime) -> int | None:
     if earlier is None:
         return None
-    return max(int((later - earlier).total_seconds() * 1000), 0)
+    # datetime's own subtraction: Prefect's timestamps are pendulum's, whose ``-`` builds an
+    # Interval (about 40 µs, in the pipeline's thread, on every transition).
+    delta = datetime.__sub__(later, earlier)
+    if delta is NotImplemented:
+        delta = later - earlier
+    return max(int(delta.total_seconds() * 1000), 0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +172,6 @@ class Tracker:
         metadata: dict[str, Any] | None = None,
         run_count: int | None = None,
     ) -> None:
-        from ..store.recorder import get_recorder
-
         if not rows.settings().enabled:
             return
         flow_ctx = FlowRunContext.get()
@@ -150,7 +180,7 @@ class Tracker:
         meta = dict(metadata or {})
         if metrics:
             meta["metrics"] = metrics
-        run_id = str(run.id)
+        run_id = _iso_id(run.id)
         row = rows.transition_row(
             row_id=row_id,
             run_kind=run_kind,
@@ -172,11 +202,11 @@ class Tracker:
             **(extra or {}),
         )
         entry.last_state, entry.last_at = state_name, at
-        get_recorder().record_transition(row)
+        _recorder().record_transition(row)
 
     def _state_transition(self, run_kind: str, run: Any, state: Any, flow_run_id: str | None,
                           name: str, extra: dict[str, Any] | None = None) -> RunEntry:
-        entry = LEDGER.run(str(run.id))
+        entry = LEDGER.run(_iso_id(run.id))
         run_count = None
         if run_kind == "flow":
             run_count = flow_run_count(entry, run, running=state.is_running())
@@ -199,16 +229,17 @@ class Tracker:
         )
         entry.attempt_metrics = {}  # a new attempt counts afresh
         if task_run.flow_run_id is not None:
-            flow = LEDGER.flow(str(task_run.flow_run_id))
-            flow.tasks[str(task_run.id)] = state.type.value
-            flow.metrics_by_run.pop(str(task_run.id), None)
+            flow = LEDGER.flow(_iso_id(task_run.flow_run_id))
+            flow.tasks[_iso_id(task_run.id)] = state.type.value
+            flow.metrics_by_run.pop(_iso_id(task_run.id), None)
 
     @guarded()
     def on_task_completion(self, task: Any, task_run: Any, state: Any) -> None:
         self._state_transition("task", task_run, state, _iso_id(task_run.flow_run_id), task.name)
         if task_run.flow_run_id is not None:
-            LEDGER.flow(str(task_run.flow_run_id)).tasks[str(task_run.id)] = state.type.value
-        LEDGER.forget_run(str(task_run.id))
+            flow = LEDGER.flow(_iso_id(task_run.flow_run_id))
+            flow.tasks[_iso_id(task_run.id)] = state.type.value
+        LEDGER.forget_run(_iso_id(task_run.id))
 
     @guarded()
     def on_task_failure(self, task: Any, task_run: Any, state: Any) -> None:
@@ -221,11 +252,19 @@ class Tracker:
         self._state_transition(
             "task", task_run, state, _iso_id(task_run.flow_run_id), task.name, extra
         )
+        spent = sum(entry.spent.values())
+        failure = FailedTask(
+            name=task_run.name, task_run_id=str(task_run.id), classification=classification,
+            message=extra.get("error_message"), fingerprint=extra.get("fingerprint"),
+            attempts=int(task_run.run_count or 1),
+            retries_exhausted=events.retries_exhausted(classification, decision, spent),
+        )
         if task_run.flow_run_id is not None:
             flow = LEDGER.flow(str(task_run.flow_run_id))
             flow.tasks[str(task_run.id)] = state.type.value
-            flow.failed_task(task_run.name, classification)
+            flow.failed_task(task_run.name, classification, failure)
         LEDGER.forget_run(str(task_run.id))
+        _emit_task_failed(failure, _iso_id(task_run.flow_run_id), decision.budget, spent)
 
     def retry_condition(self, user_condition: Callable[..., Any] | None = None) -> Callable[..., bool]:
         """A plain function for ``retry_condition_fn``: the class decides; `user_condition` may veto."""
@@ -286,6 +325,8 @@ class Tracker:
         entry = LEDGER.run(str(flow_run.id))
         summary = LEDGER.flow(str(flow_run.id))
         extra: dict[str, Any] = {}
+        classification: Classification | None = None
+        decision: RetryDecision | None = None
         if not state.is_completed():
             exc = entry.exception if state.is_failed() and entry.exception else exception_of(state)
             if exc is None and summary.worst is not None:
@@ -304,6 +345,11 @@ class Tracker:
             recorder = get_recorder()
             recorder.record_summary(_summary_row(flow, flow_run, state, summary))
             recorder.flush(timeout=FLUSH_AT_FLOW_END_S)
+        if classification is not None and (state.is_failed() or state.is_crashed()):
+            _tell_prefect_flow_failed(
+                flow, flow_run, state, summary, classification, extra, decision,
+                attempts=flow_run_count(entry, flow_run), spent=sum(entry.spent.values()),
+            )
         LEDGER.forget_run(str(flow_run.id))
         LEDGER.forget_flow(str(flow_run.id))
 
@@ -424,6 +470,50 @@ async def _apply_async(flow_run_id: Any, policy: Any) -> None:
     except Exception:
         COUNTERS.failed()
         logger.warning("failtrack: could not set the flow run's retry policy", exc_info=True)
+
+
+@guarded()
+def _emit_task_failed(
+    failure: FailedTask, flow_run_id: str | None, budget: int, spent: int
+) -> None:
+    events.task_failed(failure, flow_run_id, budget, spent)
+
+
+def _tell_prefect_flow_failed(
+    flow: Any, flow_run: Any, state: Any, entry: FlowEntry, classification: Classification,
+    columns: dict[str, Any], decision: RetryDecision | None, *, attempts: int, spent: int,
+) -> None:
+    """The failure-summary artifact on the run, and the events; each guarded on its own."""
+    _publish_failure_summary(flow, flow_run, state, entry, classification, columns)
+    _emit_flow_failed(flow_run, entry, classification, columns, decision, attempts, spent)
+
+
+@guarded()
+def _publish_failure_summary(
+    flow: Any, flow_run: Any, state: Any, entry: FlowEntry, classification: Classification,
+    columns: dict[str, Any],
+) -> None:
+    flow_failure = (classification, columns.get("error_message"), columns.get("fingerprint"))
+    markdown = failure_summary.render(flow_run.name, state.name, entry, flow_failure)
+    failure_summary.publish(flow_run, flow.name, markdown)
+
+
+@guarded()
+def _emit_flow_failed(
+    flow_run: Any, entry: FlowEntry, classification: Classification, columns: dict[str, Any],
+    decision: RetryDecision | None, attempts: int, spent: int,
+) -> None:
+    final = entry.tasks.values()
+    completed = any(t == "COMPLETED" for t in final)
+    events.flow_failed(
+        flow_run, classification, columns,
+        attempts=attempts,
+        failed_tasks=dict(entry.failures_by_class),
+        partial_success=completed and any(t in ("FAILED", "CRASHED") for t in final),
+        exhausted=events.retries_exhausted(classification, decision, spent),
+        budget=decision.budget if decision is not None else 0,
+        spent=spent,
+    )
 
 
 def _summary_row(flow: Any, flow_run: Any, state: Any, summary: FlowEntry) -> dict[str, Any]:

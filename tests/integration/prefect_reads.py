@@ -1,0 +1,74 @@
+"""Reading back what failtrack told the test server: artifacts and events."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    ArtifactFilterType,
+)
+from prefect.client.schemas.objects import Artifact
+from prefect.client.schemas.sorting import ArtifactSort
+from prefect.events.filters import (
+    EventAnyResourceFilter,
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+)
+from prefect.events.worker import EventsWorker
+
+
+def read_artifacts(
+    flow_run_id: Any, key: str | None = None, type: str | None = "markdown"
+) -> list[Artifact]:
+    """The artifacts of a flow run (newest first), of one type and optionally one key.
+
+    The type leaves out the result records Prefect stores as artifacts of no type.
+
+    The request is sent by hand: Prefect 3.8's ``read_artifacts`` sends ``null`` for the
+    filters left out, which its server refuses (422), and an empty task run filter keeps
+    only artifacts of task runs (prefect/server/models/artifacts.py, _apply_artifact_filters).
+    """
+    artifact_filter = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+    if key is not None:
+        artifact_filter.key = ArtifactFilterKey(any_=[key])
+    if type is not None:
+        artifact_filter.type = ArtifactFilterType(any_=[type])
+    body = {
+        "artifacts": artifact_filter.model_dump(mode="json", exclude_unset=True),
+        "sort": ArtifactSort.CREATED_DESC.value,
+        "limit": 50,
+    }
+    with get_client(sync_client=True) as client:
+        response = client.request("POST", "/artifacts/filter", json=body)
+    response.raise_for_status()
+    return Artifact.model_validate_list(response.json())
+
+
+def failtrack_events(flow_run_id: Any, expected: int, timeout: float = 30) -> list[Any]:
+    """failtrack's events about a flow run and its task runs, once the server has `expected`.
+
+    Events travel from the events worker to the server over a websocket and are stored by
+    a server service: wait for the worker's queue, then poll the API's ``/events/filter``.
+    """
+    EventsWorker.instance().wait_until_empty()
+    deadline = time.monotonic() + timeout
+    while True:
+        event_filter = EventFilter(
+            occurred=EventOccurredFilter(
+                since=datetime.now(UTC) - timedelta(minutes=10), until=datetime.now(UTC)
+            ),
+            event=EventNameFilter(prefix=["failtrack."]),
+            any_resource=EventAnyResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+        )
+        with get_client(sync_client=True) as client:
+            events = client.read_events(filter=event_filter, limit=50).events
+        if len(events) >= expected or time.monotonic() > deadline:
+            return events
+        time.sleep(0.5)
