@@ -14,6 +14,11 @@ outermost inwards, and the first verdict wins:
 5. message patterns — the last resort;
 
 and UNKNOWN when nothing decides. `classify` never raises.
+
+Built-in rules that read an attribute (a status, a SQLSTATE, an errno, a carried
+class) say which (`Rule.needs`); they are not asked about a link that has none
+of those attributes (`introspect.present_attributes`), which is most exceptions:
+a plain ``ValueError`` meets only the type and message rules.
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ MAX_GROUP_DEPTH = 8
 MAX_GROUP_VISITS = 256
 
 _CARRIED = CarriedRule()
+_NO_RULES = RuleSet()
+#: The built-in layers, each rule with what it needs (`Rule.needs`), read once.
+_LAYERS = tuple(
+    tuple((rule, rule.needs) for rule in layer.rules)
+    for layer in (BUILTIN_SPECIFIC, BUILTIN_GENERIC, BUILTIN_MESSAGES)
+)
 _global_rules: list[Rule] = []
 
 
@@ -61,7 +72,10 @@ def classify(exc: BaseException, rules: Iterable[RuleLike] | RuleSet = ()) -> Cl
                 ErrorType.UNKNOWN, False, "not an exception", error_class, error_class
             )
         try:
-            extra = rules if isinstance(rules, RuleSet) else RuleSet(rules)
+            if isinstance(rules, RuleSet):
+                extra = rules
+            else:
+                extra = _NO_RULES if isinstance(rules, tuple) and not rules else RuleSet(rules)
         except Exception:
             logger.warning("Ignoring classification rules that are not rules: %r", rules)
             extra = RuleSet()
@@ -88,8 +102,14 @@ def _name_of(exc: object) -> str:
         return "?"
 
 
-def _requested_delay(chain: list[BaseException]) -> float | None:
-    for link in chain:
+Links = list[tuple[BaseException, frozenset[str] | None]]
+"""A chain: each exception with the attributes it has (``None``: could be any)."""
+
+
+def _requested_delay(links: Links) -> float | None:
+    for link, has in links:
+        if has is not None and has.isdisjoint(introspect.DELAY_ATTRIBUTES):
+            continue
         delay = introspect.requested_delay(link)
         if delay is not None:
             return delay
@@ -102,6 +122,9 @@ def _ask(rule: Rule, exc: BaseException) -> Verdict | None:
         verdict = rule(exc)
         if verdict is None:
             return None
+        if (type(verdict) is Verdict and type(verdict.error_type) is ErrorType
+                and verdict.retry_after is None and type(verdict.reason) is str):
+            return verdict  # the built-in rules' answers: nothing to check
         kind = ErrorType(verdict.error_type)  # a user's Verdict may carry a plain string
         delay = introspect.as_delay(verdict.retry_after)
         if (kind is not verdict.error_type or delay != verdict.retry_after
@@ -116,33 +139,39 @@ def _ask(rule: Rule, exc: BaseException) -> Verdict | None:
 def _decide(
     exc: BaseException, extra: RuleSet, depth: int, budget: list[int]
 ) -> tuple[Verdict | None, BaseException]:
-    chain = list(introspect.iter_chain(exc))
-    explicit: list[Rule] = [_CARRIED, *extra.rules, *_global_rules]
-    for link in chain:
-        for rule in explicit:
+    links = introspect.chain_links(exc)
+    carried = _CARRIED.needs
+    for link, has in links:
+        if has is None or not carried.isdisjoint(has):
+            verdict = _ask(_CARRIED, link)
+            if verdict is not None:
+                return _with_delay(verdict, links), link
+        for rule in (*extra.rules, *_global_rules):  # always asked: they promise nothing
             verdict = _ask(rule, link)
             if verdict is not None:
-                return _with_delay(verdict, chain), link
+                return _with_delay(verdict, links), link
     if depth < MAX_GROUP_DEPTH:
-        for link in chain:
+        for link, _ in links:
             members = introspect.group_members(link)
             if members:
                 verdict, decider = _worst(members, extra, depth + 1, link, budget)
-                return (verdict and _with_delay(verdict, chain)), decider
-    for layer in (BUILTIN_SPECIFIC, BUILTIN_GENERIC, BUILTIN_MESSAGES):
-        for link in chain:
-            for rule in layer.rules:
+                return (verdict and _with_delay(verdict, links)), decider
+    for layer in _LAYERS:
+        for link, has in links:
+            for rule, needs in layer:
+                if needs is not None and has is not None and needs.isdisjoint(has):
+                    continue  # it cannot decide without one of these attributes
                 verdict = _ask(rule, link)
                 if verdict is not None:
-                    return _with_delay(verdict, chain), link
+                    return _with_delay(verdict, links), link
     return None, exc
 
 
-def _with_delay(verdict: Verdict, chain: list[BaseException]) -> Verdict:
+def _with_delay(verdict: Verdict, links: Links) -> Verdict:
     """The verdict with the delay its chain asks for, when the deciding rule did not say."""
     if verdict.retry_after is not None:
         return verdict
-    delay = _requested_delay(chain)
+    delay = _requested_delay(links)
     return verdict if delay is None else Verdict(verdict.error_type, verdict.reason, delay)
 
 

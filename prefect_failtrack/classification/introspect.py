@@ -13,10 +13,25 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from .types import RETRY_AFTER_ATTR
+from .types import ERROR_TYPE_ATTR, RETRY_AFTER_ATTR
 
 MAX_CHAIN = 32
 MESSAGE_LIMIT = 4096
+
+# The attributes each reader below looks at on the exception itself. A rule built on a
+# reader declares them (`Rule.needs`), and the engine does not ask it about an exception
+# that has none of them (see `present_attributes`): most exceptions carry none at all.
+CARRIED_ATTRIBUTES = frozenset({ERROR_TYPE_ATTR})
+HTTP_STATUS_ATTRIBUTES = frozenset({"response", "status", "status_code", "code"})
+DELAY_ATTRIBUTES = frozenset({RETRY_AFTER_ATTR, "response", "headers"})
+SQLSTATE_ATTRIBUTES = frozenset({"sqlstate", "pgcode"})
+CLOUD_CODE_ATTRIBUTES = frozenset({"response", "reason"})
+ERRNO_ATTRIBUTES = frozenset({"errno"})
+WRAPPER_ATTRIBUTES = ("orig", "reason")  # inner errors kept by libraries (see `iter_chain`)
+WATCHED_ATTRIBUTES = (
+    CARRIED_ATTRIBUTES | HTTP_STATUS_ATTRIBUTES | DELAY_ATTRIBUTES | SQLSTATE_ATTRIBUTES
+    | CLOUD_CODE_ATTRIBUTES | ERRNO_ATTRIBUTES | frozenset(WRAPPER_ATTRIBUTES)
+)
 
 
 @lru_cache(maxsize=4096)
@@ -51,6 +66,43 @@ def _mro_names(cls: type) -> tuple[str, ...]:
     return tuple(qualified_name(c) for c in mro)
 
 
+# The real thing, whatever a class or metaclass pretends: what attribute lookup itself uses.
+_REAL_MRO = type.__dict__["__mro__"]
+_REAL_NAMESPACE = type.__dict__["__dict__"]
+_INSTANCE_DICT = BaseException.__dict__["__dict__"]
+_COMPUTED = ("__getattr__", "__getattribute__")
+
+
+def present_attributes(exc: BaseException) -> frozenset[str] | None:
+    """Which of `WATCHED_ATTRIBUTES` ``getattr`` could find on `exc`; ``None`` if it cannot tell.
+
+    An attribute is found only in the instance's ``__dict__`` or in a class of its MRO, unless
+    a class computes attributes (``__getattr__`` / ``__getattribute__``): then anything goes,
+    and so does anything unexpected here. Over-approximates, never under-approximates.
+    """
+    try:
+        known = _class_attributes(type(exc))
+        if known is None:
+            return None
+        own = _INSTANCE_DICT.__get__(exc)
+        return known | WATCHED_ATTRIBUTES.intersection(own) if own else known
+    except Exception:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _class_attributes(cls: type) -> frozenset[str] | None:
+    found: set[str] = set()
+    for base in _REAL_MRO.__get__(cls):
+        if base is object or base is BaseException:  # generic lookup, nothing watched
+            continue
+        namespace = _REAL_NAMESPACE.__get__(base)
+        if any(name in namespace for name in _COMPUTED):
+            return None
+        found.update(name for name in WATCHED_ATTRIBUTES if name in namespace)
+    return frozenset(found)
+
+
 def safe_message(exc: BaseException, limit: int = MESSAGE_LIMIT) -> str:
     """``str(exc)`` cut to `limit` characters; never raises, even if ``__str__`` does."""
     for render in (str, repr):
@@ -81,6 +133,15 @@ def iter_chain(exc: BaseException, limit: int = MAX_CHAIN) -> Iterator[BaseExcep
     wrapper attribute (SQLAlchemy's ``orig``, urllib3's ``reason``), then
     ``__cause__``, then ``__context__`` unless it was suppressed.
     """
+    for link, _ in chain_links(exc, limit):
+        yield link
+
+
+def chain_links(
+    exc: BaseException, limit: int = MAX_CHAIN
+) -> list[tuple[BaseException, frozenset[str] | None]]:
+    """The links of `iter_chain`, each with its `present_attributes`."""
+    links: list[tuple[BaseException, frozenset[str] | None]] = []
     seen: set[int] = set()
     stack = [exc]
     while stack and len(seen) < limit:
@@ -88,17 +149,23 @@ def iter_chain(exc: BaseException, limit: int = MAX_CHAIN) -> Iterator[BaseExcep
         if id(current) in seen:
             continue
         seen.add(id(current))
-        yield current
+        has = present_attributes(current)
+        links.append((current, has))
         inner: list[BaseException] = []
-        for attr in ("orig", "reason", "__cause__"):
-            candidate = safe_getattr(current, attr)
-            if isinstance(candidate, BaseException):
-                inner.append(candidate)
+        for attr in WRAPPER_ATTRIBUTES:
+            if has is None or attr in has:
+                candidate = safe_getattr(current, attr)
+                if isinstance(candidate, BaseException):
+                    inner.append(candidate)
+        cause = safe_getattr(current, "__cause__")
+        if isinstance(cause, BaseException):
+            inner.append(cause)
         context = safe_getattr(current, "__context__")
         suppressed = safe_getattr(current, "__suppress_context__") is True  # never bool(hostile)
         if isinstance(context, BaseException) and not suppressed:
             inner.append(context)
         stack.extend(reversed(inner))
+    return links
 
 
 def group_members(exc: BaseException) -> tuple[BaseException, ...]:

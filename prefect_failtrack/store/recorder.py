@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from prefect_failtrack.settings import get_settings
+from prefect_failtrack.settings import tolerant_settings
 from prefect_failtrack.store import spool, writes
 from prefect_failtrack.store.database import ensure_schema, get_engine, resolve_database_url
 from prefect_failtrack.store.models import utcnow
@@ -31,7 +31,8 @@ TRANSITION = "transition"
 SUMMARY = "summary"
 FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 30.0
-BATCHES_WHEN_BEHIND = 20
+BATCHES_WHEN_BEHIND = 5
+"""Batches written in one transaction when behind: bounds the rows in memory (2,500)."""
 SWEEP_INTERVAL = 60.0
 """How often a healthy recorder looks for spools left by other processes."""
 
@@ -51,7 +52,7 @@ class Recorder:
         *,
         batch_size: int = 500,
         flush_interval: float = 0.5,
-        queue_size: int = 100_000,
+        queue_size: int = 10_000,
         spool_path: Path | str,
     ) -> None:
         self.url = url
@@ -59,6 +60,7 @@ class Recorder:
         self.flush_interval = flush_interval
         self.spool = spool.Spool(Path(spool_path))
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._wake = threading.Event()  # a batch, a flush or a close is waiting: write now
         self._counts = dict.fromkeys(("written", "spooled", "replayed", "dropped", "rejected"), 0)
         self._counts_lock = threading.Lock()
         self._closed = False
@@ -68,7 +70,6 @@ class Recorder:
         self._drop_warned = False
         self._replay_due = True  # a previous process may have left a spool
         self._next_sweep = 0.0
-        self._claims: list[Path] = []  # claimed spool files whose replay failed
         self._thread = threading.Thread(target=self._run, name="failtrack-recorder", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -94,6 +95,8 @@ class Recorder:
                 self._spool([(kind, row)])
                 return
             self._queue.put_nowait((kind, row))
+            if not self._wake.is_set() and self._queue.qsize() >= self.batch_size:
+                self._wake.set()  # a whole batch is waiting: no need to wait out the interval
         except queue.Full:
             self._spool([(kind, row)])
             self._replay_due = True
@@ -109,6 +112,7 @@ class Recorder:
             self._queue.put(marker, timeout=timeout)
         except queue.Full:
             return False
+        self._wake.set()
         return marker.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
@@ -122,6 +126,7 @@ class Recorder:
             self._queue.put(_STOP, timeout=timeout)
         except queue.Full:
             pass
+        self._wake.set()
         self._thread.join(timeout)
 
     def stats(self) -> dict[str, int]:
@@ -147,10 +152,10 @@ class Recorder:
             for marker in markers:
                 marker.set()
             if stop:
-                if self._replay_due and not self._down:
+                # One last try, even after an outage (it may have been a moment's): what
+                # still cannot be written stays in the spool, unclaimed, for the next process.
+                if self._replay_due or self._down:
                     self._guarded(self._replay)
-                for claimed in self._claims:
-                    self._guarded(self.spool.give_back, claimed)
                 return
 
     def _guarded(self, step: Callable[..., None], *args: Any) -> None:
@@ -162,6 +167,11 @@ class Recorder:
     def _collect(self) -> tuple[list[spool.Entry], list[threading.Event], bool]:
         """Up to ``batch_size`` rows, waiting at most ``flush_interval``; a flush marker ends early.
 
+        The writer waits for a first row, then lets rows pile up in the queue until
+        ``flush_interval`` is over and takes them at once: it wakes up about twice a
+        batch rather than once a row (each wake-up takes the GIL from the pipeline's
+        thread for a moment). A full batch, a flush or a close cuts the wait short.
+
         Behind by more than a batch, it takes several batches at once: one transaction
         for many rows is what keeps up with a burst (most of all on SQLite).
         """
@@ -170,17 +180,26 @@ class Recorder:
         behind = self._queue.qsize() >= self.batch_size
         limit = self.batch_size * (BATCHES_WHEN_BEHIND if behind else 1)
         deadline = time.monotonic() + self.flush_interval
-        while len(batch) < limit:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
+        try:
+            item = self._queue.get(timeout=self.flush_interval)
+        except queue.Empty:
+            return batch, markers, False
+        if not behind and item is not _STOP and not isinstance(item, threading.Event):
+            self._wake.wait(max(0.0, deadline - time.monotonic()))
+        self._wake.clear()
+        while True:
             if item is _STOP:
                 return batch, markers, True
             if isinstance(item, threading.Event):
                 markers.append(item)
                 break
             batch.append(item)
+            if len(batch) >= limit:
+                break
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
         return batch, markers, False
 
     def _write(self, batch: list[spool.Entry]) -> None:
@@ -194,13 +213,18 @@ class Recorder:
     def _maybe_replay(self) -> None:
         now = time.monotonic()
         if self._down:
-            if now >= self._retry_at and (self._claims or self.spool.exists()):
+            if now >= self._retry_at and self.spool.exists():
                 self._replay()
         elif self._replay_due or now >= self._next_sweep:
             self._replay()
 
     def _replay(self) -> None:
-        """Replay claims that failed before, the spool, and orphaned claims of dead processes."""
+        """Replay the spool and orphaned claims of dead processes.
+
+        A claimed file whose replay fails goes straight back to the spool: nothing stays
+        claimed while the database is down, so any process (this one later, or the next)
+        can replay it as soon as the database answers.
+        """
         if self._down and not self._reachable():
             return
         sweep = time.monotonic() >= self._next_sweep
@@ -208,28 +232,38 @@ class Recorder:
         if sweep:
             self._next_sweep = time.monotonic() + SWEEP_INTERVAL
         claimed = self.spool.claim()
-        self._claims += [claimed] if claimed else []
-        self._claims += self.spool.claim_orphans() if sweep else []
-        while self._claims:
-            if not self._replay_file(self._claims[0]):
-                return
-            self._claims.pop(0)
+        claims = [claimed] if claimed else []
+        claims += self.spool.claim_orphans() if sweep else []
+        for path in claims:
+            if self._down or not self._replay_file(path):
+                self._give_back(path)
 
     def _replay_file(self, path: Path) -> bool:
+        """Store a claimed file's entries and delete it; ``False`` (file kept) on an outage."""
         batch: list[spool.Entry] = []
+        stored = 0
         for entry in spool.read(path):
             batch.append(entry)
             if len(batch) >= self.batch_size * BATCHES_WHEN_BEHIND:
                 if not self._store(batch):
                     return False
-                self._count("replayed", len(batch))
+                stored += len(batch)
                 batch = []
-        if batch:
-            if not self._store(batch):
-                return False
-            self._count("replayed", len(batch))
+        if batch and not self._store(batch):
+            return False
         path.unlink(missing_ok=True)
+        self._count("replayed", stored + len(batch))
         return True
+
+    def _give_back(self, path: Path) -> None:
+        try:
+            self.spool.give_back(path)
+        except OSError as exc:  # left on disk: a sweep adopts it once it is old enough
+            logger.warning(
+                "failtrack could not return %s to the spool (%s); it is replayed later.",
+                path,
+                _describe(exc),
+            )
 
     def _store(self, batch: Sequence[spool.Entry]) -> bool:
         """Insert the batch; ``False`` when the database cannot be reached (mark it down)."""
@@ -369,7 +403,7 @@ def get_recorder() -> Recorder:
         return _recorder
     with _recorder_lock:
         if _recorder is None:
-            settings = get_settings()
+            settings = tolerant_settings()  # called in hooks: it must not raise
             _recorder = Recorder(
                 resolve_database_url(settings),
                 batch_size=settings.batch_size,

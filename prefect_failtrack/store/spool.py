@@ -44,7 +44,10 @@ class Spool:
 
     def give_back(self, claimed: Path) -> None:
         """Return a claimed file's entries to the spool, for whoever replays next."""
-        self._append(claimed.read_bytes())
+        data = claimed.read_bytes()
+        if data and not data.endswith(b"\n"):  # a torn last line must not swallow the next
+            data += b"\n"
+        self._append(data)
         claimed.unlink()
 
     def _append(self, data: bytes) -> None:

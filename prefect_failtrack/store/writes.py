@@ -4,18 +4,33 @@ Transitions: insert, ignoring any conflict (the primary key, or the natural
 key run/state/run count), so a repeated row is a no-op on SQLite and
 PostgreSQL alike. Summaries: upsert on the flow run id, the newest
 ``updated_at`` winning, or insert-if-missing.
+
+Batches of transitions take the driver's own bulk path (`BulkInsert`): SQLAlchemy's
+per-row parameter handling cost more than SQLite's own work, and PostgreSQL's
+``COPY`` is several times faster than any ``INSERT`` (``docs/performance.md``).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
-from .models import FailtrackModel, FlowRunSummary, Transition, UTCDateTime, flow_runs, transitions
+from .models import (
+    FailtrackModel,
+    FlowRunSummary,
+    Transition,
+    UTCDateTime,
+    flow_runs,
+    transitions,
+    utcnow,
+)
 
 
 class Columns:
@@ -28,15 +43,19 @@ class Columns:
         self.names = [c.name for c in table.c]
         self.empty = dict.fromkeys(self.names)
         self.defaults: list[tuple[str, Callable[[], Any]]] = []
+        self.now_defaults: list[str] = []  # timestamps defaulting to now: one now per batch
         for name in self.names:
             field = fields.get(name)
-            if field is not None and field.default_factory is not None:
+            if field is not None and field.default_factory is utcnow:
+                self.now_defaults.append(name)
+            elif field is not None and field.default_factory is not None:
                 self.defaults.append((name, field.default_factory))  # type: ignore[arg-type]
             elif field is not None and field.default is not None and not field.is_required():
                 self.defaults.append((name, lambda value=field.default: value))
         self.timestamps = [c.name for c in table.c if isinstance(c.type, UTCDateTime)]
 
-    def normalize(self, row: dict[str, Any]) -> dict[str, Any]:
+    def normalize(self, row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """The row with every column; `now` (default: now) for timestamps that default to now."""
         complete = self.empty.copy()
         complete.update(row)
         if len(complete) > len(self.names):  # keys that are no column
@@ -44,6 +63,9 @@ class Columns:
         for name, default in self.defaults:
             if complete[name] is None:
                 complete[name] = default()
+        for name in self.now_defaults:
+            if complete[name] is None:
+                complete[name] = now or utcnow()
         for name in self.timestamps:
             if isinstance(complete[name], str):
                 complete[name] = datetime.fromisoformat(complete[name])
@@ -75,16 +97,186 @@ def statements(dialect: str, replace_summaries: bool = True) -> tuple[Insert, In
 
 
 def insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert transition rows; rows already present (by id or natural key) are skipped."""
+    """Insert transition rows; rows already present (by id or natural key) are skipped.
+
+    Rows go in sorted by natural key: concurrent writers of overlapping rows then take
+    their locks in the same order, and PostgreSQL has no deadlock to break.
+    """
     if rows:
         statement, _ = statements(connection.dialect.name)
-        connection.execute(statement, [TRANSITION_COLUMNS.normalize(r) for r in rows])
+        now = utcnow()
+        ordered = sorted(rows, key=_natural_key)
+
+        def complete(row: dict[str, Any]) -> dict[str, Any]:
+            return TRANSITION_COLUMNS.normalize(row, now)
+
+        if len(ordered) < BULK_FROM_ROWS:
+            connection.execute(statement, [complete(r) for r in ordered])
+        else:
+            bulk = BulkInsert.get(connection.dialect, statement, transitions)
+            bulk.execute(connection, ordered, complete)
+
+
+def _natural_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return str(row.get("run_id")), str(row.get("to_state")), str(row.get("run_count"))
 
 
 def insert_summaries(
     connection: Connection, rows: Sequence[dict[str, Any]], *, replace: bool = False
 ) -> None:
-    """Write flow run summaries: upsert (newest wins) with `replace`, else only where missing."""
+    """Write flow run summaries: upsert (newest wins) with `replace`, else only where missing.
+
+    Sorted by flow run id, for the same reason as transitions.
+    """
     if rows:
         _, statement = statements(connection.dialect.name, replace)
-        connection.execute(statement, [SUMMARY_COLUMNS.normalize(r) for r in rows])
+        complete = [SUMMARY_COLUMNS.normalize(r) for r in rows]
+        complete.sort(key=lambda r: str(r["flow_run_id"]))
+        connection.execute(statement, complete)
+
+
+BULK_FROM_ROWS = 20
+"""Fewer rows than this go through SQLAlchemy's executemany (one statement either way)."""
+CHUNK_ROWS = 1000
+"""SQLite: rows converted and handed to one ``executemany`` at a time."""
+STAGING = "failtrack_incoming"
+
+
+class BulkInsert:
+    """An idempotent insert of complete transition rows, through the driver's own bulk path.
+
+    The values are those SQLAlchemy would send (each column type's own bind processor,
+    so timestamps and JSON are stored exactly as through ``connection.execute``); what
+    is skipped is SQLAlchemy's per-row parameter machinery.
+
+    - SQLite: the compiled ``INSERT ... ON CONFLICT DO NOTHING``, ``executemany``.
+    - PostgreSQL with psycopg 3: ``COPY``, in the caller's transaction; where some rows
+      are there already, through a temporary table and ``INSERT ... SELECT ... ON
+      CONFLICT DO NOTHING`` (see `_copy`). Driver errors are raised as SQLAlchemy's, as
+      ``connection.execute`` would (the recorder tells bad rows from outages by them).
+    - Anything else: SQLAlchemy's executemany.
+    """
+
+    _cache: weakref.WeakKeyDictionary[Dialect, dict[int, BulkInsert]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, dialect: Dialect, statement: Insert, table: Table) -> None:
+        self.statement = statement
+        self.table = table
+        self.names = [c.name for c in table.c]
+        self.processors = [
+            (i, processor)
+            for i, column in enumerate(table.c)
+            if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+        self.kind = "generic"
+        if dialect.name == "sqlite" and dialect.paramstyle == "qmark":
+            compiled = statement.compile(dialect=dialect, column_keys=self.names)
+            if list(compiled.positiontup or ()) == self.names:
+                self.kind, self.sql = "sqlite", compiled.string
+                self.processors = [
+                    (i, _sqlite_timestamp if _same_output(p, _sqlite_timestamp) else p)
+                    for i, p in self.processors
+                ]
+        elif dialect.name == "postgresql" and dialect.driver == "psycopg":
+            self.kind = "copy"
+
+    @classmethod
+    def get(cls, dialect: Dialect, statement: Insert, table: Table) -> BulkInsert:
+        per_dialect = cls._cache.setdefault(dialect, {})
+        bulk = per_dialect.get(id(statement))
+        if bulk is None or bulk.statement is not statement:
+            bulk = per_dialect[id(statement)] = cls(dialect, statement, table)
+        return bulk
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        values = [row[name] for name in self.names]
+        for i, processor in self.processors:
+            values[i] = processor(values[i])
+        return values
+
+    def execute(
+        self, connection: Connection, rows: Sequence[dict[str, Any]],
+        complete: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        """Insert `rows`, each made complete by `complete` only when its turn comes: a batch
+        of thousands is never held twice in memory (``docs/performance.md``)."""
+        if self.kind == "sqlite":
+            for first in range(0, len(rows), CHUNK_ROWS):
+                chunk = rows[first : first + CHUNK_ROWS]
+                values = [tuple(self.values(complete(r))) for r in chunk]
+                connection.exec_driver_sql(self.sql, values)
+        elif self.kind == "copy":
+            self._copy(connection, rows, complete)
+        else:
+            connection.execute(self.statement, [complete(r) for r in rows])
+
+    def _copy(
+        self, connection: Connection, rows: Sequence[dict[str, Any]],
+        complete: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        """``COPY`` straight into the table in a savepoint: the common case (all rows new)
+        at the speed of ``COPY``. If some rows are there already, roll the savepoint back and
+        ``COPY`` into a temporary table instead, then insert from it what is new."""
+        dbapi = connection.dialect.loaded_dbapi
+        driver = connection.connection.driver_connection
+        table, columns = self.table.name, ", ".join(self.names)
+        staging = f"{STAGING}_{table}"
+        # In the order `insert_transitions` sorts by (Python's: code points), for the same reason.
+        order = 'run_id COLLATE "C", to_state COLLATE "C", run_count::text COLLATE "C"'
+        statement = f"COPY {table} ({columns}) FROM STDIN"
+        try:
+            with driver.cursor() as cursor:
+                try:
+                    with driver.transaction():  # a savepoint in the caller's transaction
+                        self._copy_rows(cursor, statement, rows, complete)
+                    return
+                except dbapi.errors.UniqueViolation:
+                    pass
+                statement = f"COPY {staging} ({columns}) FROM STDIN"
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
+                    f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                )
+                self._copy_rows(cursor, statement, rows, complete)
+                statement = (
+                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "
+                    f"ORDER BY {order} ON CONFLICT DO NOTHING"
+                )
+                cursor.execute(statement)
+        except dbapi.Error as error:
+            raise DBAPIError.instance(
+                statement, None, error, dbapi.Error, dialect=connection.dialect
+            ) from error
+
+    def _copy_rows(
+        self, cursor: Any, statement: str, rows: Sequence[dict[str, Any]],
+        complete: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(self.values(complete(row)))
+
+
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    """What `UTCDateTime` then SQLAlchemy's SQLite ``DATETIME`` make of a timestamp, in one step
+    (used only where it gives the same text as they do: see `_same_output`)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+_PROBES = [
+    None,
+    datetime(2026, 1, 2, 3, 4, 5),
+    datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    datetime(999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3))),
+]
+
+
+def _same_output(processor: Callable[[Any], Any], candidate: Callable[[Any], Any]) -> bool:
+    try:
+        return all(processor(probe) == candidate(probe) for probe in _PROBES)
+    except Exception:
+        return False

@@ -105,6 +105,39 @@ def test_a_recorder_that_retried_while_down_leaves_the_spool_whole(
     assert count_transitions(database_url) == 10
 
 
+class FailingWrites(Recorder):
+    """Connects, but every write breaks off as if the server went away mid-transaction."""
+
+    failing = True
+
+    def _execute(self, connection, batch):
+        if self.failing:
+            raise ConnectionResetError("server closed the connection unexpectedly")
+        super()._execute(connection, batch)
+
+
+def test_a_replay_that_fails_gives_its_claim_back_at_once(
+    database_url, make_recorder, spool_path, transitions_batch, count_transitions, wait_for
+):
+    rows = transitions_batch(10)
+    Spool(spool_path).append((TRANSITION, row) for row in rows)  # left by an earlier process
+    recorder = make_recorder(database_url, cls=FailingWrites)
+    assert recorder.flush()  # the writer has tried to replay the spool, and failed
+
+    # While this recorder lives on, nothing stays claimed: another process could replay now.
+    assert not list(spool_path.parent.glob("*.replaying"))
+    assert sorted(row["id"] for _, row in read(spool_path)) == sorted(r["id"] for r in rows)
+    assert recorder.stats()["replayed"] == 0
+
+    recorder.failing = False  # the database is back: the next retry replays it all
+    assert wait_for(lambda: count_transitions(database_url) == 10)
+    assert recorder.flush()
+    recorder.close()
+    assert recorder.stats()["replayed"] == 10
+    assert not spool_path.exists()
+    assert not list(spool_path.parent.glob("*.replaying"))
+
+
 def test_database_that_comes_back_gets_the_spool_in_the_same_process(
     database_url,
     unreachable_url,

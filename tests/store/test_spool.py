@@ -62,6 +62,21 @@ def test_a_claim_given_back_returns_to_the_spool(spool_path: Path) -> None:
     assert sorted(row["id"] for _, row in read(spool_path)) == ["a", "b"]
 
 
+def test_a_claim_with_a_torn_last_line_given_back_keeps_the_next_entries(
+    spool_path: Path,
+) -> None:
+    spool = Spool(spool_path)
+    spool.append([("transition", {"id": "a"})])
+    with open(spool_path, "a") as spool_file:
+        spool_file.write('{"kind": "transition", "row": {"id": "to')  # its writer was killed
+    claimed = spool.claim()
+
+    spool.give_back(claimed)
+    spool.append([("transition", {"id": "b"})])
+
+    assert [row["id"] for _, row in read(spool_path)] == ["a", "b"]
+
+
 def test_claims_during_appends_from_other_processes_lose_nothing(spool_path: Path) -> None:
     writers, per_writer = 2, 500
     spool = Spool(spool_path)
