@@ -96,7 +96,7 @@ def tolerant_settings() -> FailtrackSettings:
         logger.warning(
             "failtrack settings that do not validate fall back to their defaults: %s (%s)",
             ", ".join(f"{PREFIX}{n.upper()}" for n in sorted(bad)),
-            "; ".join(f"{e['loc'][0] if e.get('loc') else '?'}: {e['msg']}" for e in error.errors()),
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()),
         )
         try:
             return FailtrackSettings(**defaults)

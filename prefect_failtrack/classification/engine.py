@@ -84,15 +84,31 @@ def classify(exc: BaseException, rules: Iterable[RuleLike] | RuleSet = ()) -> Cl
             return Classification(
                 ErrorType.UNKNOWN, False, "no rule decided", error_class, error_class
             )
-        return Classification(
-            verdict.error_type, verdict.error_type.retryable, verdict.reason,
-            error_class, _name_of(decider), verdict.retry_after,
-        )
+        decided_by = error_class if decider is exc else _name_of(decider)
+        return _answer(verdict, error_class, decided_by)
     except Exception as broken:  # a bug here must never fail the caller's pipeline
         return Classification(
             ErrorType.UNKNOWN, False, f"classifier error: {_name_of(broken)}",
             error_class, error_class,
         )
+
+
+_ANSWERS: dict[tuple[Verdict, str, str], Classification] = {}
+
+
+def _answer(verdict: Verdict, error_class: str, decided_by: str) -> Classification:
+    """The classification for a verdict; immutable, so the same answers are made once
+    (building a frozen dataclass costs as much as the rest of a type-decided call)."""
+    key = (verdict, error_class, decided_by)
+    answer = _ANSWERS.get(key)
+    if answer is None:
+        kind = verdict.error_type
+        answer = Classification(
+            kind, kind.retryable, verdict.reason, error_class, decided_by, verdict.retry_after
+        )
+        if verdict.retry_after is None and len(_ANSWERS) < 4096:
+            _ANSWERS[key] = answer
+    return answer
 
 
 def _name_of(exc: object) -> str:
@@ -141,12 +157,13 @@ def _decide(
 ) -> tuple[Verdict | None, BaseException]:
     links = introspect.chain_links(exc)
     carried = _CARRIED.needs
+    others = (*extra.rules, *_global_rules)
     for link, has in links:
         if has is None or not carried.isdisjoint(has):
             verdict = _ask(_CARRIED, link)
             if verdict is not None:
                 return _with_delay(verdict, links), link
-        for rule in (*extra.rules, *_global_rules):  # always asked: they promise nothing
+        for rule in others:  # always asked: they promise nothing
             verdict = _ask(rule, link)
             if verdict is not None:
                 return _with_delay(verdict, links), link

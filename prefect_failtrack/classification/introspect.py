@@ -71,6 +71,7 @@ _REAL_MRO = type.__dict__["__mro__"]
 _REAL_NAMESPACE = type.__dict__["__dict__"]
 _INSTANCE_DICT = BaseException.__dict__["__dict__"]
 _COMPUTED = ("__getattr__", "__getattribute__")
+_CHAIN_SLOTS = ("__cause__", "__context__", "__suppress_context__")  # BaseException's own
 
 
 def present_attributes(exc: BaseException) -> frozenset[str] | None:
@@ -79,6 +80,8 @@ def present_attributes(exc: BaseException) -> frozenset[str] | None:
     An attribute is found only in the instance's ``__dict__`` or in a class of its MRO, unless
     a class computes attributes (``__getattr__`` / ``__getattribute__``): then anything goes,
     and so does anything unexpected here. Over-approximates, never under-approximates.
+    Not ``None`` also tells that reading the chain (``__cause__``, ``__context__``,
+    ``__suppress_context__``) cannot raise: no class redefines them.
     """
     try:
         known = _class_attributes(type(exc))
@@ -97,7 +100,7 @@ def _class_attributes(cls: type) -> frozenset[str] | None:
         if base is object or base is BaseException:  # generic lookup, nothing watched
             continue
         namespace = _REAL_NAMESPACE.__get__(base)
-        if any(name in namespace for name in _COMPUTED):
+        if any(name in namespace for name in _COMPUTED + _CHAIN_SLOTS):
             return None
         found.update(name for name in WATCHED_ATTRIBUTES if name in namespace)
     return frozenset(found)
@@ -157,14 +160,19 @@ def chain_links(
                 candidate = safe_getattr(current, attr)
                 if isinstance(candidate, BaseException):
                     inner.append(candidate)
-        cause = safe_getattr(current, "__cause__")
+        if has is None:
+            cause = safe_getattr(current, "__cause__")
+            context = safe_getattr(current, "__context__")
+            suppressed = safe_getattr(current, "__suppress_context__")
+        else:  # BaseException's own slots (see `present_attributes`): reading cannot raise
+            cause, context = current.__cause__, current.__context__
+            suppressed = current.__suppress_context__
         if isinstance(cause, BaseException):
             inner.append(cause)
-        context = safe_getattr(current, "__context__")
-        suppressed = safe_getattr(current, "__suppress_context__") is True  # never bool(hostile)
-        if isinstance(context, BaseException) and not suppressed:
+        if isinstance(context, BaseException) and suppressed is not True:  # never bool(hostile)
             inner.append(context)
-        stack.extend(reversed(inner))
+        if inner:
+            stack.extend(reversed(inner))
     return links
 
 

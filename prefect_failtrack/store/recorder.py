@@ -70,6 +70,7 @@ class Recorder:
         self._drop_warned = False
         self._replay_due = True  # a previous process may have left a spool
         self._next_sweep = 0.0
+        self._inflight: list[spool.Entry] | None = None  # the batch being written now
         self._thread = threading.Thread(target=self._run, name="failtrack-recorder", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -116,7 +117,8 @@ class Recorder:
         return marker.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Flush, then stop the writer thread. Rows recorded afterwards go to the spool."""
+        """Flush, then stop the writer thread. Rows recorded afterwards go to the spool, and
+        so do the rows a writer that does not stop in time still holds (`_rescue`)."""
         atexit.unregister(self.close)
         if self._closed:
             return
@@ -128,6 +130,30 @@ class Recorder:
             pass
         self._wake.set()
         self._thread.join(timeout)
+        self._rescue()
+
+    def _rescue(self) -> None:
+        """Spool the rows still queued, and the batch a stuck writer is holding (a database
+        that hangs): at process exit they would be lost. Stored twice at worst: writes are
+        idempotent."""
+        held = list(self._inflight or []) if self._thread.is_alive() else []
+        stop = False
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stop = True
+            elif isinstance(item, threading.Event):
+                item.set()
+            else:
+                held.append(item)
+        if held:
+            self._spool(held)
+            self._replay_due = True
+        if stop:
+            self._queue.put_nowait(_STOP)  # for the writer, should it come back
 
     def stats(self) -> dict[str, int]:
         """Row counts: ``written`` from the queue, ``spooled``, ``replayed`` from the spool,
@@ -203,12 +229,16 @@ class Recorder:
         return batch, markers, False
 
     def _write(self, batch: list[spool.Entry]) -> None:
-        if self._down and time.monotonic() < self._retry_at:
-            self._spool(batch)
-        elif self._store(batch):
-            self._count("written", len(batch))
-        else:
-            self._spool(batch)
+        self._inflight = batch
+        try:
+            if self._down and time.monotonic() < self._retry_at:
+                self._spool(batch)
+            elif self._store(batch):
+                self._count("written", len(batch))
+            else:
+                self._spool(batch)
+        finally:
+            self._inflight = None
 
     def _maybe_replay(self) -> None:
         now = time.monotonic()

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from .models import (
     FailtrackModel,
@@ -191,7 +191,12 @@ class BulkInsert:
     def values(self, row: dict[str, Any]) -> list[Any]:
         values = [row[name] for name in self.names]
         for i, processor in self.processors:
-            values[i] = processor(values[i])
+            try:
+                values[i] = processor(values[i])
+            except Exception as error:  # a row that cannot be sent, as SQLAlchemy reports it
+                raise StatementError(
+                    f"cannot store {values[i]!r} in {self.names[i]}", None, None, error
+                ) from error
         return values
 
     def execute(

@@ -97,3 +97,19 @@ def test_copy_errors_are_sqlalchemy_errors_and_the_recorder_keeps_the_good_rows(
     assert recorder.flush()
     assert count_transitions(postgres_url) == N - 1
     assert recorder.stats()["rejected"] == 1
+
+
+def test_a_value_that_cannot_be_converted_is_a_bad_row_not_an_outage(
+    database_url, make_recorder, count_transitions
+) -> None:
+    rows = varied_rows()
+    rows[5] = dict(rows[5], occurred_at=12345)  # not a timestamp
+
+    recorder = make_recorder(database_url)
+    for row in rows:
+        recorder.record_transition(row)
+
+    assert recorder.flush()
+    assert count_transitions(database_url) == N - 1
+    assert recorder.stats()["rejected"] == 1
+    assert recorder.stats()["spooled"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -136,6 +137,40 @@ def test_a_replay_that_fails_gives_its_claim_back_at_once(
     assert recorder.stats()["replayed"] == 10
     assert not spool_path.exists()
     assert not list(spool_path.parent.glob("*.replaying"))
+
+
+class HangingWrites(Recorder):
+    """Its database takes the connection, then never answers (until `release`)."""
+
+    def __init__(self, *args, **kwargs):
+        self.release = threading.Event()
+        super().__init__(*args, **kwargs)
+
+    def _store(self, batch):
+        self.release.wait()
+        return False  # the connection is cut at last
+
+
+def test_close_spools_what_a_writer_stuck_on_the_database_holds(
+    database_url, make_recorder, spool_path, transitions_batch, count_transitions, wait_for
+):
+    recorder = make_recorder(database_url, cls=HangingWrites)
+    rows = transitions_batch(30)
+    for row in rows[:25]:
+        recorder.record_transition(row)
+    assert wait_for(lambda: recorder._inflight is not None)  # the writer holds a batch, stuck
+    for row in rows[25:]:
+        recorder.record_transition(row)  # these wait in the queue
+
+    started = time.monotonic()
+    recorder.close(timeout=0.5)  # as at process exit: the writer does not stop in time
+
+    assert time.monotonic() - started < 3
+    assert sorted(r["id"] for _, r in read(spool_path)) == sorted(r["id"] for r in rows)
+    recorder.release.set()
+    up = make_recorder(database_url)
+    assert up.flush()
+    assert wait_for(lambda: count_transitions(database_url) == 30)
 
 
 def test_database_that_comes_back_gets_the_spool_in_the_same_process(

@@ -197,3 +197,26 @@ def test_knowledge_test_messages_agree_both_ways():
         "",
     ]:
         assert MESSAGE_RULE.find(message) == _the_long_way(message), message
+
+
+class RedefinedChain(Exception):
+    @property
+    def __cause__(self):
+        raise RuntimeError("hostile")
+
+
+def test_a_class_that_redefines_the_chain_takes_the_careful_path():
+    exc = RedefinedChain("timed out")
+    assert introspect.present_attributes(exc) is None
+    assert [link for link in introspect.iter_chain(exc)] == [exc]
+    assert classify(exc).reason == "message 'timed out'"
+
+
+def test_answers_are_shared_but_equal_to_fresh_ones():
+    first, second = classify(ValueError("a")), classify(ValueError("b"))
+    assert first == second and first is second
+    assert first.error_type is ErrorType.VALIDATION and first.reason == "type ValueError"
+    delayed = Plain("x")
+    delayed.failtrack_retry_after = 3
+    delayed.failtrack_error_type = ErrorType.TRANSIENT
+    assert classify(delayed).retry_after == 3.0
