@@ -158,7 +158,9 @@ class SubmittedRows:
 
 class TcpProxy:
     """A local TCP proxy in front of PostgreSQL that can be stopped (connections refused,
-    open ones cut) and started again on the same port: a database outage on demand."""
+    open ones cut) and started again on the same port: a database outage on demand. It can
+    also freeze: connections are still taken, but nothing goes through either way (a
+    network partition, a database that hangs), until it is stopped."""
 
     def __init__(self, target: tuple[str, int] = (PG_HOST, PG_PORT)) -> None:
         self.target = target
@@ -169,6 +171,7 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._running = threading.Event()
+        self._frozen = threading.Event()
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -187,16 +190,24 @@ class TcpProxy:
         listener.settimeout(0.1)
         self._listener = listener
         self._running.set()
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._acceptor.start()
+
+    def freeze(self) -> None:
+        """Take connections, let nothing through (open connections hang too)."""
+        self._frozen.set()
 
     def stop(self) -> None:
-        """Refuse new connections and cut every open one."""
+        """Refuse new connections and cut every open one (frozen ones too)."""
         self._running.clear()
+        self._frozen.clear()
         with self._lock:
             listener, self._listener = self._listener, None
             sockets, self._open = list(self._open), set()
         if listener is not None:
             listener.close()
+            # The kernel keeps the port listening while the acceptor still waits on it.
+            self._acceptor.join(timeout=5)
         for sock in sockets:
             _close(sock)
 
@@ -208,6 +219,10 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            if self._frozen.is_set():
+                with self._lock:
+                    self._open.add(client)  # held, silent, until stopped
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -227,6 +242,8 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                while self._frozen.is_set() and self._running.is_set():
+                    time.sleep(0.05)  # hold it: the other side waits for an answer
                 sink.sendall(data)
         except OSError:
             pass

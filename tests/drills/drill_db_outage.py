@@ -9,6 +9,10 @@ A. one recorder throughout: a flow of three waves of tasks; the database is down
 B. the next recorder: a flow runs entirely during the outage, its recorder is
    closed while the database is still down (as a process that exits), the
    database comes back and a new recorder replays the spool it left.
+C. a database that hangs: the proxy takes connections and lets nothing through
+   (a network partition), the flow runs, its recorder is closed while its writer
+   is stuck (as at process exit), then the connections are cut, the database is
+   back and a new recorder replays the spool.
 
 Every third task fails once with a connection reset (TRANSIENT, retried at once),
 so a task makes 2 or 4 transitions (Running, [AwaitingRetry, Retrying,] Completed).
@@ -57,10 +61,11 @@ def step(i: int) -> int:
 
 @tracked_flow(name="drill-db-outage")
 def waves(sizes: list[int], database: list[str]) -> int:
-    """Tasks in waves; before each wave the database is made ``up``, ``down`` or left as is."""
+    """Tasks in waves; before each wave the database is made ``up``, ``down`` or ``hangs``."""
     assert _proxy is not None
     total, start = 0, 0
     for size, switch in zip(sizes, database, strict=True):
+        get_recorder().flush(timeout=10)  # what the last wave made meets the database as it was
         if switch == "up":
             _proxy.start()
             # Let the recorder find the database back (its retry backoff is capped at 30 s),
@@ -69,6 +74,9 @@ def waves(sizes: list[int], database: list[str]) -> int:
             wait_until(lambda: recorder.stats()["replayed"] > 0, timeout=35)
         elif switch == "down":
             _proxy.stop()
+        elif switch == "hangs":
+            _proxy.start()
+            _proxy.freeze()
         futures = step.map(range(start, start + size))
         total += sum(f.result() for f in futures)
         start += size
@@ -84,7 +92,11 @@ def designed_transitions(tasks: int) -> int:
 def run(quick: bool) -> dict[str, Any]:
     global _proxy
     wave = 16 if quick else 160
-    phases = {"A": ([wave, wave, wave], ["down", "up", "down"]), "B": ([2 * wave], ["down"])}
+    phases = {
+        "A": ([wave, wave, wave], ["down", "up", "down"]),
+        "B": ([2 * wave], ["down"]),
+        "C": ([wave], ["hangs"]),
+    }
     seen = SubmittedRows()
     recorders: list[Any] = []
     designed = 0
@@ -115,12 +127,14 @@ def run(quick: bool) -> dict[str, Any]:
                 if not state.is_completed() or result != sum(range(tasks)):
                     outcome_changed += 1
                     log("phase %s: the flow ended %s with %r", phase, state.type.value, result)
-                if phase == "B":
+                if phase in ("B", "C"):
                     t0 = time.monotonic()
-                    reset_recorder()  # closed while the database is down, as at process exit
-                    claims_left = len(list(spool_dir.glob("*.replaying")))
-                    log("phase B: recorder closed in %.1f s; %d claim(s) left",
-                        time.monotonic() - t0, claims_left)
+                    reset_recorder()  # closed while the database is unavailable, as at exit
+                    claims = len(list(spool_dir.glob("*.replaying")))
+                    claims_left += claims
+                    log("phase %s: recorder closed in %.1f s; %d claim(s) left",
+                        phase, time.monotonic() - t0, claims)
+                    _proxy.stop()  # cuts what hangs, too
                     _proxy.start()
                     use_database(proxied_url)  # the next recorder replays what is left
                     recorders.append(seen.watch(get_recorder()))
