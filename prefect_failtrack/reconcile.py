@@ -41,7 +41,6 @@ from .capture import rows
 from .capture.tracker import TRACKED_LABEL
 from .classification import classify
 from .classification.text import exception_from_state_message
-from .redaction import get_redactor
 from .store.database import ensure_schema, get_engine, resolve_database_url
 from .store.models import FlowRunSummary, Transition
 from .store.writes import insert_summaries, insert_transitions
@@ -256,7 +255,7 @@ def summary_row(
         "retries_spent": sum(1 for r in history if r["to_state"] == "AwaitingRetry"),
         "partial_success": completed > 0 and len(failed) > 0,
         "metrics": {},
-        "tags": [get_redactor().redact(tag) for tag in sorted(flow_run.tags or [])],
+        "tags": rows.redacted_tags(flow_run.tags),
         "updated_at": datetime.now(UTC),
     }
 

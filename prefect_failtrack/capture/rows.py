@@ -126,6 +126,12 @@ def decision_columns(decision: RetryDecision, at: datetime) -> dict[str, Any]:
     }
 
 
+def redacted_tags(tags: Any) -> list[str]:
+    """A run's tags as stored: sorted, each redacted (a tag can carry a DSN or a token)."""
+    redactor = get_redactor()
+    return [redactor.redact(tag) for tag in sorted(tags or [])]
+
+
 def transition_row(
     *,
     row_id: str,
@@ -164,7 +170,7 @@ def transition_row(
         "duration_in_state_ms": duration_ms,
         "run_count": run_count,
         "origin": origin,
-        "tags": [get_redactor().redact(tag) for tag in tags],
+        "tags": redacted_tags(tags),
         "metadata": get_redactor().redact_value(metadata) if metadata else {},
         **columns,
     })

@@ -31,6 +31,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from ..classification import Classification, RuleSet, classify
 from ..policy import RetryDecision, RetryPolicy
+from ..redaction import get_redactor
 from . import events, rows
 from . import summary as failure_summary
 from .bridge import choose_delay, clear_delay
@@ -218,7 +219,9 @@ class Tracker:
         return entry
 
     def _decision_log(self, decision: RetryDecision, name: str, level: int) -> None:
-        _run_logger().log(level, "failtrack: %s — %s", name, decision.message)
+        # Redacted: the reason can quote the exception's message, and the run's logs are stored.
+        message = get_redactor().redact(decision.message)
+        _run_logger().log(level, "failtrack: %s — %s", name, message)
 
     # ------------------------------------------------------------------ tasks
 
@@ -535,6 +538,6 @@ def _summary_row(flow: Any, flow_run: Any, state: Any, summary: FlowEntry) -> di
         "retries_spent": summary.retries_spent,
         "partial_success": completed > 0 and failed > 0,
         "metrics": summary.metrics(),
-        "tags": sorted(flow_run.tags or []),
+        "tags": rows.redacted_tags(flow_run.tags),
         "updated_at": datetime.now(UTC),
     }
