@@ -33,6 +33,7 @@ logger = get_logger("prefect_failtrack.reports.publish")
 
 REPORT_KEY = "failtrack-failure-report"
 MESSAGE_CHARS = 200
+LISTED_RUNS = 25  # stuck and partial runs listed in the artifact; the rest are counted
 
 
 class ReportFilters(BaseModel):
@@ -180,10 +181,10 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
                         f"{s.minutes:.0f}",
                         s.run_id,
                     )
-                    for s in report.stuck_runs
+                    for s in report.stuck_runs[:LISTED_RUNS]
                 ),
             )
-            + [""]
+            + _more(len(report.stuck_runs), "failtrack stuck")
         )
     if report.partial_success_runs:
         md += (
@@ -192,13 +193,20 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
                 ("flow", "tasks completed", "tasks failed", "flow run id"),
                 (
                     (p.flow_name or "-", p.tasks_completed, p.tasks_failed, p.flow_run_id)
-                    for p in report.partial_success_runs
+                    for p in report.partial_success_runs[:LISTED_RUNS]
                 ),
             )
-            + [""]
+            + _more(len(report.partial_success_runs), "failtrack report --json")
         )
     md.append(f"_Generated {report.generated_at:%Y-%m-%d %H:%M:%S} UTC by prefect-failtrack._")
     return "\n".join(md)
+
+
+def _more(total: int, command: str) -> list[str]:
+    """The line under a list cut at `LISTED_RUNS` rows, saying where the rest is."""
+    if total <= LISTED_RUNS:
+        return [""]
+    return ["", f"_… and {total - LISTED_RUNS} more: `{command}` lists them all._", ""]
 
 
 def publish(

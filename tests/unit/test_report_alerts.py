@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from prefect_failtrack.blocks import ReportThresholds
-from prefect_failtrack.reports import FailureReport, Pattern, RetryStats, RunRate, StuckRun
+from prefect_failtrack.reports import (
+    FailureReport,
+    PartialRun,
+    Pattern,
+    RetryStats,
+    RunRate,
+    StuckRun,
+)
 from prefect_failtrack.reports.alerts import Alert, alert_text, evaluate, notify
 from prefect_failtrack.reports.publish import patterns_table, summary_markdown
 
@@ -141,3 +148,23 @@ def test_pattern_table_rows_are_flat_json() -> None:
 def test_failure_rate_threshold_is_a_fraction(value: float) -> None:
     with pytest.raises(ValueError):
         ReportThresholds(failure_rate=value)
+
+
+def test_markdown_lists_at_most_25_stuck_and_partial_runs_and_counts_the_rest() -> None:
+    partial = [
+        PartialRun(flow_run_id=f"p{i}", flow_name="nightly", tasks_completed=3,
+                   tasks_failed=1, ended_at=END)
+        for i in range(40)
+    ]
+    stuck = [
+        StuckRun(run_kind="task", name=f"load-{i}", run_id=f"s{i}", flow_run_id="r1",
+                 state="Running", since=END - timedelta(hours=2), minutes=120)
+        for i in range(26)
+    ]
+    md = summary_markdown(report(partial_success_runs=partial, stuck_runs=stuck), [])
+    assert "| nightly | 3 | 1 | p24 |" in md and "| p25 |" not in md
+    assert "_… and 15 more: `failtrack report --json` lists them all._" in md
+    assert "| s24 |" in md and "| s25 |" not in md
+    assert "_… and 1 more: `failtrack stuck` lists them all._" in md
+    short = summary_markdown(report(partial_success_runs=partial[:25]), [])
+    assert "| p24 |" in short and "more:" not in short
