@@ -80,7 +80,9 @@ class FailtrackSettings(PrefectBaseSettings):
 
 
 def get_settings() -> FailtrackSettings:
-    """Settings as the environment says now (cheap; read each time they matter)."""
+    """Settings as the environment says now. failtrack's hooks read them once per process
+    (`prefect_failtrack.capture.rows.settings`), the recorder when it starts: a change
+    takes effect in the next process."""
     return FailtrackSettings()
 
 
