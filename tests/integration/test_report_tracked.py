@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 from prefect.context import TaskRunContext
 from prefect.futures import wait
 
-from prefect_failtrack import ErrorType, PermanentError, RetryPolicy, tracked_flow, tracked_task
+from prefect_failtrack import tracked_flow, tracked_task
 from prefect_failtrack.cli import main
 from prefect_failtrack.reports import RunRate, build_report, build_timeline
 from prefect_failtrack.store import get_engine, get_recorder
+from tests.integration.test_audit_trail import POLICY, exhausted, permanent  # the same failures
 
-POLICY = RetryPolicy.default().override(
-    ErrorType.TRANSIENT, max_retries=2, initial_delay=0, jitter=0
-)
 FLOW = "report-sees-tracked-failures"
 
 
@@ -24,16 +22,6 @@ def recovers() -> int:
     if TaskRunContext.get().task_run.run_count <= 2:
         raise ConnectionResetError(104, "Connection reset by peer")
     return 1
-
-
-@tracked_task(policy=POLICY)
-def exhausted() -> None:
-    raise ConnectionRefusedError(111, "Connection refused")
-
-
-@tracked_task(policy=POLICY, origin="destination")
-def permanent() -> None:
-    raise PermanentError("relation analytics.orders does not exist")
 
 
 @tracked_task(policy=POLICY)
