@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import traceback
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from ..classification import Classification
@@ -134,14 +135,14 @@ def redacted_tags(tags: Any) -> list[str]:
 
 def transition_row(
     *,
-    row_id: str,
+    row_id: str | uuid.UUID,
     run_kind: str,
-    run_id: str,
-    flow_run_id: str | None,
-    task_run_id: str | None,
+    run_id: str | uuid.UUID,
+    flow_run_id: str | uuid.UUID | None,
+    task_run_id: str | uuid.UUID | None,
     name: str,
     flow_name: str | None,
-    deployment_id: str | None,
+    deployment_id: str | uuid.UUID | None,
     from_state: str | None,
     to_state: str,
     to_state_type: str,
@@ -149,20 +150,27 @@ def transition_row(
     duration_ms: int | None,
     run_count: int,
     origin: str | None,
-    tags: list[str],
+    tags: Iterable[str] | None,
     metadata: dict[str, Any],
     **columns: Any,
 ) -> dict[str, Any]:
-    """One row of ``failtrack_transitions``, its text storable (`storable`)."""
+    """One row of ``failtrack_transitions``, its text storable (`storable`), its ids as text,
+    its tags sorted and, with its metadata, redacted.
+
+    The hooks do not call it themselves: they hand its keywords to the recorder
+    (`pending_transition`), whose writer thread calls it (``str(UUID)``, redaction and
+    the storable walk are most of what a row costs, and the pipeline's thread need not pay
+    them).
+    """
     return storable({
-        "id": row_id,
+        "id": str(row_id),
         "run_kind": run_kind,
-        "run_id": run_id,
-        "flow_run_id": flow_run_id,
-        "task_run_id": task_run_id,
+        "run_id": str(run_id),
+        "flow_run_id": _text(flow_run_id),
+        "task_run_id": _text(task_run_id),
         "name": name,
         "flow_name": flow_name,
-        "deployment_id": deployment_id,
+        "deployment_id": _text(deployment_id),
         "from_state": from_state,
         "to_state": to_state,
         "to_state_type": to_state_type,
@@ -174,6 +182,19 @@ def transition_row(
         "metadata": get_redactor().redact_value(metadata) if metadata else {},
         **columns,
     })
+
+
+def pending_transition(**values: Any) -> Callable[[], dict[str, Any]]:
+    """`transition_row` of `values`, made when called: what the hooks hand to the recorder.
+
+    `values` must be the hook's own (immutable, or fresh objects nobody else changes):
+    the row is made later, in another thread.
+    """
+    return partial(transition_row, **values)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def storable(value: Any, depth: int = 0) -> Any:

@@ -8,10 +8,10 @@ spool file and are replayed once the database answers (in this process or the ne
 from __future__ import annotations
 
 import atexit
-import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ SWEEP_INTERVAL = 60.0
 
 _STOP = object()
 
+Row = dict[str, Any] | Callable[[], dict[str, Any]]
+"""A row, or a function without arguments that makes it (called in the writer thread)."""
+
 
 class Recorder:
     """Queue, batch writer and spool for one audit database.
@@ -59,7 +62,10 @@ class Recorder:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.spool = spool.Spool(Path(spool_path))
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        # A deque, not a queue.Queue: appending takes no lock (a Queue's lock, contended by
+        # the writer thread, cost the pipeline's thread ~3 µs a row). Bounded by hand.
+        self.queue_size = queue_size
+        self._queue: deque[Any] = deque()
         self._wake = threading.Event()  # a batch, a flush or a close is waiting: write now
         self._counts = dict.fromkeys(("written", "spooled", "replayed", "dropped", "rejected"), 0)
         self._counts_lock = threading.Lock()
@@ -71,14 +77,17 @@ class Recorder:
         self._replay_due = True  # a previous process may have left a spool
         self._next_sweep = 0.0
         self._inflight: list[spool.Entry] | None = None  # the batch being written now
+        self._producers: list[Callable[[], None]] = []
         self._thread = threading.Thread(target=self._run, name="failtrack-recorder", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
     # -- the caller's side -------------------------------------------------------------
 
-    def record_transition(self, row: dict[str, Any]) -> None:
-        """Queue one ``failtrack_transitions`` row (a dict keyed by column name).
+    def record_transition(self, row: Row) -> None:
+        """Queue one ``failtrack_transitions`` row: a dict keyed by column name, or a function
+        without arguments that makes one, called later in the writer thread (so that the
+        pipeline's thread only hands over raw values; see ``capture.rows.pending_transition``).
 
         The dict is kept, not copied: hand over a new one each time.
         """
@@ -88,31 +97,58 @@ class Recorder:
         """Queue one ``failtrack_flow_runs`` row; the newest ``updated_at`` wins."""
         self._submit(SUMMARY, row, stamp="updated_at")
 
-    def _submit(self, kind: str, row: dict[str, Any], stamp: str | None = None) -> None:
+    def _submit(self, kind: str, row: Row, stamp: str | None = None) -> None:
         try:
-            if stamp and row.get(stamp) is None:
+            if stamp and isinstance(row, dict) and row.get(stamp) is None:
                 row = {**row, stamp: utcnow()}
             if self._closed:
                 self._spool([(kind, row)])
                 return
-            self._queue.put_nowait((kind, row))
-            if not self._wake.is_set() and self._queue.qsize() >= self.batch_size:
+            waiting = len(self._queue)
+            if waiting >= self.queue_size:  # full (several producers may overshoot a little)
+                self._spool([(kind, row)])
+                self._replay_due = True
+                return
+            self._queue.append((kind, row))
+            if waiting + 1 >= self.batch_size and not self._wake.is_set():
                 self._wake.set()  # a whole batch is waiting: no need to wait out the interval
-        except queue.Full:
-            self._spool([(kind, row)])
-            self._replay_due = True
         except Exception as exc:  # never let the audit trail fail the pipeline
             self._drop(1, exc)
 
+    def _made(self, entries: Iterable[tuple[str, Row]]) -> list[spool.Entry]:
+        """The entries with every row made (the functions `record_transition` took, called).
+        A function that raises loses its row only: it is counted as dropped and reported."""
+        made: list[spool.Entry] = []
+        for kind, row in entries:
+            if callable(row):
+                try:
+                    row = row()
+                except Exception as exc:
+                    self._count("dropped", 1)
+                    logger.warning("failtrack could not make an audit row (%s); it is not kept.",
+                                   _describe(exc), exc_info=True)
+                    continue
+            made.append((kind, row))
+        return made
+
+    def add_producer(self, produce: Callable[[], None]) -> None:
+        """Have `produce` called before each batch is taken (in the writer thread) and before
+        `flush` waits (in the caller's): a function that records rows it notices rather than
+        is handed (capture's watch on running tasks). Its errors are logged, not raised."""
+        if produce not in self._producers:
+            self._producers.append(produce)
+
+    def _produce(self) -> None:
+        for produce in list(self._producers):
+            self._guarded(produce)
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted so far is written or spooled; ``False`` on timeout."""
+        self._produce()
         if not self._thread.is_alive():
-            return self._queue.empty()
+            return not self._queue
         marker = threading.Event()
-        try:
-            self._queue.put(marker, timeout=timeout)
-        except queue.Full:
-            return False
+        self._queue.append(marker)
         self._wake.set()
         return marker.wait(timeout)
 
@@ -124,10 +160,7 @@ class Recorder:
             return
         self.flush(timeout)
         self._closed = True
-        try:
-            self._queue.put(_STOP, timeout=timeout)
-        except queue.Full:
-            pass
+        self._queue.append(_STOP)
         self._wake.set()
         self._thread.join(timeout)
         self._rescue()
@@ -140,20 +173,20 @@ class Recorder:
         stop = False
         while True:
             try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
+                item = self._queue.popleft()
+            except IndexError:
                 break
             if item is _STOP:
                 stop = True
             elif isinstance(item, threading.Event):
                 item.set()
             else:
-                held.append(item)
+                held.extend(self._made([item]))
         if held:
             self._spool(held)
             self._replay_due = True
         if stop:
-            self._queue.put_nowait(_STOP)  # for the writer, should it come back
+            self._queue.append(_STOP)  # for the writer, should it come back
 
     def stats(self) -> dict[str, int]:
         """Row counts: ``written`` from the queue, ``spooled``, ``replayed`` from the spool,
@@ -161,7 +194,7 @@ class Recorder:
         and ``queued`` (waiting now).
         """
         with self._counts_lock:
-            return dict(self._counts, queued=self._queue.qsize())
+            return dict(self._counts, queued=len(self._queue))
 
     def _count(self, name: str, n: int) -> None:
         with self._counts_lock:
@@ -193,39 +226,36 @@ class Recorder:
     def _collect(self) -> tuple[list[spool.Entry], list[threading.Event], bool]:
         """Up to ``batch_size`` rows, waiting at most ``flush_interval``; a flush marker ends early.
 
-        The writer waits for a first row, then lets rows pile up in the queue until
-        ``flush_interval`` is over and takes them at once: it wakes up about twice a
-        batch rather than once a row (each wake-up takes the GIL from the pipeline's
-        thread for a moment). A full batch, a flush or a close cuts the wait short.
+        The writer sleeps out ``flush_interval`` while rows pile up in the queue, then takes
+        them at once: it wakes up about twice a second rather than once a row (each wake-up
+        takes the GIL from the pipeline's thread for a moment). A full batch, a flush or a
+        close cuts the wait short (`_wake`).
 
         Behind by more than a batch, it takes several batches at once: one transaction
         for many rows is what keeps up with a burst (most of all on SQLite).
         """
         batch: list[spool.Entry] = []
         markers: list[threading.Event] = []
-        behind = self._queue.qsize() >= self.batch_size
-        limit = self.batch_size * (BATCHES_WHEN_BEHIND if behind else 1)
-        deadline = time.monotonic() + self.flush_interval
-        try:
-            item = self._queue.get(timeout=self.flush_interval)
-        except queue.Empty:
-            return batch, markers, False
-        if not behind and item is not _STOP and not isinstance(item, threading.Event):
-            self._wake.wait(max(0.0, deadline - time.monotonic()))
+        behind = len(self._queue) >= self.batch_size
+        if not behind:
+            self._wake.wait(self.flush_interval)
         self._wake.clear()
-        while True:
+        self._produce()
+        limit = self.batch_size * (BATCHES_WHEN_BEHIND if behind else 1)
+        while len(batch) < limit:
+            try:
+                item = self._queue.popleft()
+            except IndexError:
+                break
             if item is _STOP:
                 return batch, markers, True
             if isinstance(item, threading.Event):
                 markers.append(item)
                 break
-            batch.append(item)
-            if len(batch) >= limit:
-                break
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
+            if callable(item[1]):
+                batch.extend(self._made([item]))
+            else:
+                batch.append(item)
         return batch, markers, False
 
     def _write(self, batch: list[spool.Entry]) -> None:
@@ -364,9 +394,9 @@ class Recorder:
 
     # -- when things go wrong ----------------------------------------------------------
 
-    def _spool(self, entries: list[spool.Entry]) -> None:
+    def _spool(self, entries: list[tuple[str, Row]]) -> None:
         try:
-            self.spool.append(entries)
+            self.spool.append(self._made(entries))
         except Exception as exc:
             self._drop(len(entries), exc)
             return
@@ -447,7 +477,11 @@ def get_recorder() -> Recorder:
 def reset_recorder() -> None:
     """Flush, close and forget the process-wide recorder; the next use builds a new one."""
     global _recorder
-    with _recorder_lock:
-        recorder, _recorder = _recorder, None
+    recorder = _recorder
     if recorder is not None:
+        # Closed while still the process-wide one: what its producers record as it flushes
+        # (completions noticed last) goes to it, not to a new recorder.
         recorder.close()
+    with _recorder_lock:
+        if _recorder is recorder:
+            _recorder = None
