@@ -106,8 +106,8 @@ def task_options(
     return _with_hooks(
         merged,
         {
+            # No on_completion hook: Completed is noticed on the running task run (`watch`).
             "on_running": tracker.on_task_running,
-            "on_completion": tracker.on_task_completion,
             "on_failure": tracker.on_task_failure,
         },
     )

@@ -7,10 +7,11 @@ classification and a policy decision, then into rows for the recorder.
 
 Which transitions each mechanism sees (Prefect 3.8, ``task_engine.call_hooks``
 and ``flow_engine``): task ``on_running`` fires for Running and Retrying,
-``on_completion`` for Completed, ``on_failure`` for the final Failed/TimedOut
-only; AwaitingRetry fires no hook, so the retry condition records it (with a
-synthetic id derived from the natural key); task Crashed/Cancelled and the
-Pending/Scheduled states are left to reconcile.
+``on_failure`` for the final Failed/TimedOut only; AwaitingRetry fires no hook,
+so the retry condition records it (with a synthetic id derived from the natural
+key). A task's Completed is noticed on the running task run, without a hook
+(`watch`: a hook call costs more in Prefect than the row). Task Crashed/Cancelled
+and the Pending/Scheduled states are left to reconcile.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from . import events, rows
 from . import summary as failure_summary
 from .bridge import choose_delay, clear_delay
 from .ledger import LEDGER, FailedTask, FlowEntry, RunEntry
+from .watch import WATCH, Watched
 
 logger = get_logger("prefect_failtrack.capture")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,17 +117,31 @@ def _id_text(value: Any) -> str:
 
 
 def _recorder() -> Any:
-    """The process-wide recorder. Its module (and SQLAlchemy's) is imported at first use only;
-    an import statement in the hook itself would take the import lock on every transition."""
-    global _get_recorder
+    """The process-wide recorder, which harvests the watched runs' completions (`watch`).
+    Its module (and SQLAlchemy's) is imported at first use only; an import statement in the
+    hook itself would take the import lock on every transition."""
+    global _get_recorder, _harvested_by
     if _get_recorder is None:
         from ..store.recorder import get_recorder
 
         _get_recorder = get_recorder
-    return _get_recorder()
+    recorder = _get_recorder()
+    if recorder is not _harvested_by:
+        recorder.add_producer(WATCH.harvest)
+        _harvested_by = recorder
+    return recorder
 
 
 _get_recorder: Callable[[], Any] | None = None
+_harvested_by: Any = None
+
+
+def _flow_context() -> tuple[str | None, Any]:
+    """The name of the flow the hook runs in, and its flow run's deployment id."""
+    flow_ctx = FlowRunContext.get()
+    if flow_ctx is None:
+        return None, None
+    return getattr(flow_ctx.flow, "name", None), getattr(flow_ctx.flow_run, "deployment_id", None)
 
 
 def _ms_between(earlier: datetime | None, later: datetime) -> int | None:
@@ -166,55 +182,60 @@ class Tracker:
         state_name: str,
         state_type: str,
         at: datetime,
-        row_id: str,
-        flow_run_id: str | None,
+        row_id: Any,
+        flow_run_id: Any,
         name: str,
         extra: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
         run_count: int | None = None,
+        context: tuple[str | None, Any] | None = None,
     ) -> None:
+        """Hand the transition to the recorder as raw values (`rows.pending_transition`): the
+        row is made in the recorder's thread. Only the ledger is updated here. `context`:
+        the flow's name and deployment id, when not called in the flow run's own context."""
         if not rows.settings().enabled:
             return
-        flow_ctx = FlowRunContext.get()
-        flow_run = getattr(flow_ctx, "flow_run", None)
+        flow_name, deployment_id = context or _flow_context()
         metrics = entry.take_metrics()
-        meta = dict(metadata or {})
         if metrics:
-            meta["metrics"] = metrics
-        run_id = _iso_id(run.id)
-        row = rows.transition_row(
+            metadata = {**(metadata or {}), "metrics": metrics}
+        run_id = run.id
+        from_state, since = entry.last_state, entry.last_at
+        entry.last_state, entry.last_at = state_name, at
+        _recorder().record_transition(rows.pending_transition(
             row_id=row_id,
             run_kind=run_kind,
             run_id=run_id,
             flow_run_id=flow_run_id,
             task_run_id=run_id if run_kind == "task" else None,
             name=name,
-            flow_name=getattr(getattr(flow_ctx, "flow", None), "name", None),
-            deployment_id=_iso_id(getattr(flow_run, "deployment_id", None)),
-            from_state=entry.last_state or "Pending",
+            flow_name=flow_name,
+            deployment_id=deployment_id,
+            from_state=from_state or "Pending",
             to_state=state_name,
             to_state_type=state_type,
             occurred_at=at,
-            duration_ms=_ms_between(entry.last_at, at),
+            duration_ms=_ms_between(since, at),
             run_count=run_count if run_count is not None else int(run.run_count or 0),
             origin=self.origin,
-            tags=sorted(getattr(run, "tags", None) or []),
-            metadata=meta,
+            tags=tuple(getattr(run, "tags", None) or ()),
+            metadata=metadata or {},
             **(extra or {}),
-        )
-        entry.last_state, entry.last_at = state_name, at
-        _recorder().record_transition(row)
+        ))
 
-    def _state_transition(self, run_kind: str, run: Any, state: Any, flow_run_id: str | None,
-                          name: str, extra: dict[str, Any] | None = None) -> RunEntry:
-        entry = LEDGER.run(_iso_id(run.id))
+    def _state_transition(self, run_kind: str, run: Any, state: Any, flow_run_id: Any,
+                          name: str, extra: dict[str, Any] | None = None,
+                          entry: RunEntry | None = None,
+                          context: tuple[str | None, Any] | None = None) -> RunEntry:
+        if entry is None:
+            entry = LEDGER.run(_iso_id(run.id))
         run_count = None
         if run_kind == "flow":
             run_count = flow_run_count(entry, run, running=state.is_running())
         self._record(
             entry, run_kind=run_kind, run=run, state_name=state.name,
-            state_type=state.type.value, at=state.timestamp, row_id=str(state.id),
-            flow_run_id=flow_run_id, name=name, extra=extra, run_count=run_count,
+            state_type=state.type.value, at=state.timestamp, row_id=state.id,
+            flow_run_id=flow_run_id, name=name, extra=extra, run_count=run_count, context=context,
         )
         return entry
 
@@ -227,25 +248,35 @@ class Tracker:
 
     @guarded()
     def on_task_running(self, task: Any, task_run: Any, state: Any) -> None:
+        """Running and Retrying: the row, and the run watched until it completes (`watch`)."""
+        run_id = _iso_id(task_run.id)
+        context = _flow_context()
         entry = self._state_transition(
-            "task", task_run, state, _iso_id(task_run.flow_run_id), task.name
+            "task", task_run, state, task_run.flow_run_id, task.name,
+            entry=LEDGER.run(run_id), context=context,
         )
         entry.attempt_metrics = {}  # a new attempt counts afresh
         if task_run.flow_run_id is not None:
             flow = LEDGER.flow(_iso_id(task_run.flow_run_id))
-            flow.tasks[_iso_id(task_run.id)] = state.type.value
-            flow.metrics_by_run.pop(_iso_id(task_run.id), None)
+            flow.tasks[run_id] = state.type.value
+            flow.metrics_by_run.pop(run_id, None)
+        WATCH.watch(run_id, Watched(self, task.name, task_run, *context))
 
     @guarded()
-    def on_task_completion(self, task: Any, task_run: Any, state: Any) -> None:
-        self._state_transition("task", task_run, state, _iso_id(task_run.flow_run_id), task.name)
+    def task_completed(self, run_id: str, watched: Watched, state: Any) -> None:
+        """Completed (or Cached), as `watch.RunningTasks.harvest` noticed it: in any thread."""
+        task_run = watched.task_run
+        self._state_transition(
+            "task", task_run, state, task_run.flow_run_id, watched.task_name,
+            entry=LEDGER.run(run_id), context=(watched.flow_name, watched.deployment_id),
+        )
         if task_run.flow_run_id is not None:
-            flow = LEDGER.flow(_iso_id(task_run.flow_run_id))
-            flow.tasks[_iso_id(task_run.id)] = state.type.value
-        LEDGER.forget_run(_iso_id(task_run.id))
+            LEDGER.flow(_iso_id(task_run.flow_run_id)).tasks[run_id] = state.type.value
+        LEDGER.forget_run(run_id)
 
     @guarded()
     def on_task_failure(self, task: Any, task_run: Any, state: Any) -> None:
+        WATCH.forget(str(task_run.id))
         entry = LEDGER.run(str(task_run.id))
         classification = self.classify(entry, exception_of(state), state.message)
         decision = self.policy.decide(classification, entry.spent)
@@ -325,6 +356,7 @@ class Tracker:
         """Completed, Failed, Crashed or Cancelled: the last row, the run summary, a flush."""
         from ..store.recorder import get_recorder
 
+        WATCH.harvest()  # the tasks' completions, before their summary is counted
         entry = LEDGER.run(str(flow_run.id))
         summary = LEDGER.flow(str(flow_run.id))
         extra: dict[str, Any] = {}

@@ -15,9 +15,11 @@ and ``ratio_with_writer`` charges all of it to the tracked calls (an upper bound
 of it runs on the other core, in SQLite, without the GIL). The main thread's CPU time
 per call is given as well (``*_cpu_ms``): steadier than wall time on a loaded machine.
 
-The floor: ``FAILTRACK_BENCH_HOOKS=noop`` swaps failtrack's two task hooks for
-functions that do nothing (everything else of a tracked task is kept), so the line
-shows what calling two hooks costs in Prefect itself (``"hooks": "noop"``).
+The floor: ``FAILTRACK_BENCH_HOOKS=noop`` swaps failtrack's task hook for a function
+that does nothing (everything else of a tracked task is kept: a task that succeeds
+calls one hook, ``on_running``; Completed is noticed without one, see
+``capture/watch.py``), so the line shows what calling that hook costs in Prefect
+itself (``"hooks": "noop"``).
 
 (One flow rather than alternating flows: after each flow of hundreds of tasks,
 Prefect's SQLite test server is busy recording their events for a while, and the next
@@ -54,13 +56,9 @@ if HOOKS == "noop":  # before the tasks below are decorated: they bind the hooks
     from prefect_failtrack.capture.tracker import Tracker
 
     def on_task_running(self: Tracker, task: object, task_run: object, state: object) -> None:
-        """Does nothing: the floor of two hook calls."""
-
-    def on_task_completion(self: Tracker, task: object, task_run: object, state: object) -> None:
-        """Does nothing: the floor of two hook calls."""
+        """Does nothing: the floor of a hook call."""
 
     Tracker.on_task_running = on_task_running  # type: ignore[method-assign]
-    Tracker.on_task_completion = on_task_completion  # type: ignore[method-assign]
 
 
 @task

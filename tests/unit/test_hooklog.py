@@ -64,7 +64,8 @@ def test_hooks_carry_distinctive_names_and_call_through() -> None:
     assert get_hook_name(hook) == "failtrack_on_task_running"
     options = task_options()
     assert [get_hook_name(h) for h in options["on_running"]] == ["failtrack_on_task_running"]
-    assert [get_hook_name(h) for h in options["on_completion"]] == ["failtrack_on_task_completion"]
+    assert [get_hook_name(h) for h in options["on_failure"]] == ["failtrack_on_task_failure"]
+    assert "on_completion" not in options  # Completed is noticed without a hook (capture.watch)
 
 
 def test_the_filter_goes_on_once_and_only_when_asked(no_filters, monkeypatch) -> None:
