@@ -31,6 +31,7 @@ class RunEntry:
     spent: Counter[ErrorType] = field(default_factory=Counter)
     pending_metrics: dict[str, float] = field(default_factory=dict)
     attempt_metrics: dict[str, float] = field(default_factory=dict)
+    attempt: int = 0  # tasks: the run count ``attempt_metrics`` belong to
     exception: BaseException | None = None
     classification: Classification | None = None
     base_run_count: int | None = None  # flows: run_count as read from the API at first sight
@@ -39,6 +40,14 @@ class RunEntry:
     def take_metrics(self) -> dict[str, float]:
         metrics, self.pending_metrics = self.pending_metrics, {}
         return metrics
+
+    def begin_attempt(self, attempt: int) -> bool:
+        """Count metrics afresh from `attempt` on (the caller holds the ledger's lock); ``False``
+        if they already are (metrics of that attempt came first: hooks can record late)."""
+        if attempt <= self.attempt:
+            return False
+        self.attempt, self.attempt_metrics = attempt, {}
+        return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ def _record(metrics: dict[str, object]) -> None:
     flow_run_id = getattr(run, "flow_run_id", None) if task_ctx else run.id
     summary = LEDGER.flow(str(flow_run_id)) if flow_run_id is not None else None
     with LEDGER.lock:
+        if task_ctx is not None and entry.begin_attempt(int(run.run_count or 0)) and summary:
+            summary.metrics_by_run.pop(run_id, None)
         for key, value in good.items():
             entry.pending_metrics[key] = entry.pending_metrics.get(key, 0) + value
             entry.attempt_metrics[key] = entry.attempt_metrics.get(key, 0) + value

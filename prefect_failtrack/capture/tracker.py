@@ -189,6 +189,7 @@ class Tracker:
         metadata: dict[str, Any] | None = None,
         run_count: int | None = None,
         context: tuple[str | None, Any] | None = None,
+        take_metrics: bool = True,
     ) -> None:
         """Hand the transition to the recorder as raw values (`rows.pending_transition`): the
         row is made in the recorder's thread. Only the ledger is updated here. `context`:
@@ -196,7 +197,7 @@ class Tracker:
         if not rows.settings().enabled:
             return
         flow_name, deployment_id = context or _flow_context()
-        metrics = entry.take_metrics()
+        metrics = entry.take_metrics() if take_metrics else None
         if metrics:
             metadata = {**(metadata or {}), "metrics": metrics}
         run_id = run.id
@@ -248,24 +249,40 @@ class Tracker:
 
     @guarded()
     def on_task_running(self, task: Any, task_run: Any, state: Any) -> None:
-        """Running and Retrying: the row, and the run watched until it completes (`watch`)."""
-        run_id = _iso_id(task_run.id)
-        context = _flow_context()
-        entry = self._state_transition(
-            "task", task_run, state, task_run.flow_run_id, task.name,
-            entry=LEDGER.run(run_id), context=context,
-        )
-        entry.attempt_metrics = {}  # a new attempt counts afresh
-        if task_run.flow_run_id is not None:
-            flow = LEDGER.flow(_iso_id(task_run.flow_run_id))
-            flow.tasks[run_id] = state.type.value
-            flow.metrics_by_run.pop(run_id, None)
-        WATCH.watch(run_id, Watched(self, task.name, task_run, *context))
+        """Running and Retrying: the run is watched (`watch`), which records its row later,
+        off the pipeline's thread; nothing else is done here."""
+        recording = rows.settings().enabled
+        if recording:
+            _recorder()  # started, and harvesting the watch from its writer thread
+        if recording or task_run.flow_run_id is not None:  # else nothing would ever harvest it
+            WATCH.watch(task_run.id, Watched(self, task.name, task_run, *_flow_context(), state))
 
     @guarded()
-    def task_completed(self, run_id: str, watched: Watched, state: Any) -> None:
-        """Completed (or Cached), as `watch.RunningTasks.harvest` noticed it: in any thread."""
+    def task_running(self, watched: Watched, state: Any) -> None:
+        """The Running (or Retrying) row of a watched run (`watch`), in any thread, and the
+        run's new attempt in the ledger."""
         task_run = watched.task_run
+        run_id = _iso_id(task_run.id)
+        entry = LEDGER.run(run_id)
+        self._record(
+            entry, run_kind="task", run=task_run, state_name=state.name,
+            state_type=state.type.value, at=state.timestamp, row_id=state.id,
+            flow_run_id=task_run.flow_run_id, name=watched.task_name,
+            run_count=watched.run_count, context=(watched.flow_name, watched.deployment_id),
+            take_metrics=False,  # what the attempt reports belongs to its outcome's row
+        )
+        flow = LEDGER.flow(_iso_id(task_run.flow_run_id)) if task_run.flow_run_id else None
+        with LEDGER.lock:
+            if entry.begin_attempt(watched.run_count) and flow is not None:
+                flow.metrics_by_run.pop(run_id, None)  # an earlier attempt's count no more
+        if flow is not None:
+            flow.tasks[run_id] = state.type.value
+
+    @guarded()
+    def task_completed(self, watched: Watched, state: Any) -> None:
+        """The Completed (or Cached) row of a watched run (`watch`): in any thread."""
+        task_run = watched.task_run
+        run_id = _iso_id(task_run.id)
         self._state_transition(
             "task", task_run, state, task_run.flow_run_id, watched.task_name,
             entry=LEDGER.run(run_id), context=(watched.flow_name, watched.deployment_id),
@@ -276,7 +293,7 @@ class Tracker:
 
     @guarded()
     def on_task_failure(self, task: Any, task_run: Any, state: Any) -> None:
-        WATCH.forget(str(task_run.id))
+        WATCH.settle(task_run.id, forget=True)
         entry = LEDGER.run(str(task_run.id))
         classification = self.classify(entry, exception_of(state), state.message)
         decision = self.policy.decide(classification, entry.spent)
@@ -314,6 +331,7 @@ class Tracker:
         self, task: Any, task_run: Any, state: Any, user_condition: Callable[..., Any] | None
     ) -> bool:
         clear_delay()
+        WATCH.settle(task_run.id)  # its Running row before the AwaitingRetry one
         entry = LEDGER.run(str(task_run.id))
         classification = self.classify(entry, exception_of(state), state.message)
         decision = self.policy.decide(classification, entry.spent)
