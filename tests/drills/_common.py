@@ -139,9 +139,12 @@ class SubmittedRows:
     def watch(self, recorder: Any) -> Any:
         record_transition, record_summary = recorder.record_transition, recorder.record_summary
 
-        def transition(row: dict[str, Any]) -> None:
+        def transition(row: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+            # The hooks hand over functions that make the row (in the writer thread): one is
+            # called here too, to read the id, and the function itself is handed on.
+            made = row() if callable(row) else row
             with self.lock:
-                self.transition_ids.append(str(row.get("id")))
+                self.transition_ids.append(str(made.get("id")))
             record_transition(row)
 
         def summary(row: dict[str, Any]) -> None:
