@@ -88,7 +88,8 @@ def run(quick: bool) -> dict:
     took = time.perf_counter() - start
     peak = sampler.stop()
     stats = recorder.stats()
-    accounted = stats["written"] - 1000 + stats["spooled"] + stats["dropped"] + stats["queued"]
+    accounted = (stats["written"] - 1000 + stats["spooled"] + stats["dropped"] + stats["queued"]
+                 + stats["writing"])
     log("done: %d rows in %.1f s, peak +%.1f MiB, %s", rows, took, peak - baseline, stats)
     if accounted < rows:
         raise RuntimeError(f"rows unaccounted for: {stats} for {rows} submitted")

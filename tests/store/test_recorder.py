@@ -46,6 +46,7 @@ def test_all_rows_are_written_after_flush(
         "dropped": 0,
         "rejected": 0,
         "queued": 0,
+        "writing": 0,
     }
 
 
@@ -316,3 +317,42 @@ def test_the_process_recorder_follows_the_settings(
 
     assert count_transitions(database_url) == 1
     assert get_recorder() is not recorder
+
+
+def test_a_flush_behind_more_than_a_batch_does_not_wait_out_the_flush_interval(
+    database_url, make_recorder, transitions_batch, count_transitions
+):
+    # The writer takes the rows before the flush marker in several batches; the wake-up the
+    # flush gave may go to the first of them. It must not then sleep out the interval
+    # (an hour here) before it sees the marker: flush would time out.
+    recorder = make_recorder(database_url, batch_size=100, flush_interval=3600)
+    for row in transitions_batch(150):  # a batch, and half a batch left with the marker
+        recorder.record_transition(row)
+    assert recorder.flush(timeout=20)
+    assert count_transitions(database_url) == 150
+
+
+def test_rows_handed_over_as_functions_are_made_in_the_writer_and_a_failing_one_is_counted(
+    database_url, make_recorder, transitions_batch, count_transitions
+):
+    recorder = make_recorder(database_url)
+    made_in: list[str] = []
+    rows = transitions_batch(3)
+
+    def maker(row):
+        def make():
+            made_in.append(threading.current_thread().name)
+            return row
+        return make
+
+    def broken():
+        raise ValueError("a bug in a row maker")
+
+    recorder.record_transition(maker(rows[0]))
+    recorder.record_transition(broken)
+    recorder.record_transition(maker(rows[1]))
+    recorder.record_transition(rows[2])
+    assert recorder.flush()
+    assert count_transitions(database_url) == 3
+    assert made_in == ["failtrack-recorder"] * 2
+    assert recorder.stats()["dropped"] == 1
