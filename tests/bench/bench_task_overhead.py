@@ -1,10 +1,11 @@
 """task_overhead: per-task wall time in a flow of plain ``@task`` vs ``tracked_task``.
 
 One Prefect test server for the whole bench; the audit trail goes to a SQLite file in
-a temporary folder. One ``tracked_flow`` calls a plain ``@task`` and a ``tracked_task``
-in turn (plain then tracked, then tracked then plain, and so on), each call timed on
-its own: the whole of Prefect's task engine, hooks and their log lines included. The
-figures are medians over all calls of each kind; means are given too.
+a temporary folder. One ``tracked_flow`` calls a plain ``@task``, a ``tracked_task``
+and the floor (below) in turn, each first, second and last as often as the others,
+each call timed on its own: the whole of Prefect's task engine, hooks and their log
+lines included. The figures are medians over all calls of each kind; means are given
+too.
 
 The reference is the plain task: same process, same flow, same server, interleaved
 call by call, so that the load of the machine (shared, busy) falls on both alike.
@@ -15,11 +16,11 @@ and ``ratio_with_writer`` charges all of it to the tracked calls (an upper bound
 of it runs on the other core, in SQLite, without the GIL). The main thread's CPU time
 per call is given as well (``*_cpu_ms``): steadier than wall time on a loaded machine.
 
-The floor: ``FAILTRACK_BENCH_HOOKS=noop`` swaps failtrack's task hook for a function
-that does nothing (everything else of a tracked task is kept: a task that succeeds
-calls one hook, ``on_running``; Completed is noticed without one, see
-``capture/watch.py``), so the line shows what calling that hook costs in Prefect
-itself (``"hooks": "noop"``).
+The floor, in the same flow: a plain ``@task`` with one hook that does nothing (named
+like failtrack's, so its two log lines are dropped the same way). A tracked task that
+succeeds calls one failtrack hook, ``on_running`` (Completed is noticed without one,
+see ``capture/watch.py``), so ``floor_ratio`` is what Prefect 3.8 charges any
+integration that must know when a task starts, before it does any work of its own.
 
 (One flow rather than alternating flows: after each flow of hundreds of tasks,
 Prefect's SQLite test server is busy recording their events for a while, and the next
@@ -46,19 +47,10 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from prefect_failtrack import tracked_flow, tracked_task  # noqa: E402
+from prefect_failtrack.capture.hooklog import named_hook  # noqa: E402
 from prefect_failtrack.store import get_recorder  # noqa: E402
 from prefect_failtrack.store.database import get_engine, resolve_database_url  # noqa: E402
 from prefect_failtrack.store.models import transitions  # noqa: E402
-
-
-HOOKS = os.environ.get("FAILTRACK_BENCH_HOOKS", "failtrack")
-if HOOKS == "noop":  # before the tasks below are decorated: they bind the hooks then
-    from prefect_failtrack.capture.tracker import Tracker
-
-    def on_task_running(self: Tracker, task: object, task_run: object, state: object) -> None:
-        """Does nothing: the floor of a hook call."""
-
-    Tracker.on_task_running = on_task_running  # type: ignore[method-assign]
 
 
 @task
@@ -71,12 +63,26 @@ def tracked_step(i: int) -> int:
     return i + 1
 
 
+def _nothing(task: object, task_run: object, state: object) -> None:
+    """A hook that does nothing: the floor."""
+
+
+@task(on_running=[named_hook(_nothing, "nothing")])
+def floor_step(i: int) -> int:
+    return i + 1
+
+
+STEPS = {"plain": plain_step, "floor": floor_step, "tracked": tracked_step}
+
+
 @tracked_flow
 def pipeline(n: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"plain": [], "tracked": [], "plain_cpu": [], "tracked_cpu": []}
-    pair = [("plain", plain_step), ("tracked", tracked_step)]
+    times: dict[str, list[float]] = {f"{name}{kind}": [] for name in STEPS for kind in ("", "_cpu")}
+    names = list(STEPS)
     for i in range(n):
-        for name, step in pair if i % 2 == 0 else reversed(pair):
+        turn = names[i % 3:] + names[:i % 3]  # each first, second and third in turn
+        for name in turn if i % 2 == 0 else reversed(turn):
+            step = STEPS[name]
             cpu, start = time.thread_time(), time.perf_counter()
             step(i)
             times[name].append(time.perf_counter() - start)
@@ -101,7 +107,7 @@ def _count_rows() -> int:
 
 
 def run(quick: bool) -> dict:
-    n = 300 if quick else 1500  # calls of each kind, in one flow of 2 n tasks
+    n = 300 if quick else 1500  # calls of each kind, in one flow of 3 n tasks
     with prefect_test_harness(server_startup_timeout=90):
         log("server up; warming up")
         pipeline(10)
@@ -109,18 +115,18 @@ def run(quick: bool) -> dict:
         writer_before = _writer_cpu_s()
         start = time.perf_counter()
         times = pipeline(n)
-        log("flow of %d tasks: %.1f s", 2 * n, time.perf_counter() - start)
+        log("flow of %d tasks: %.1f s", 3 * n, time.perf_counter() - start)
         get_recorder().flush(timeout=60)
         writer_cpu_ms = (_writer_cpu_s() - writer_before) * 1e3 / n
         rows = _count_rows()
-    expected = 2 * (n + 10) + 4 if HOOKS != "noop" else 4  # Running + Completed, 2 per flow
+    expected = 2 * (n + 10) + 4  # Running + Completed per tracked task, 2 per flow
     if rows < expected:
         raise RuntimeError(f"only {rows} audit rows written, expected {expected}: not tracking?")
 
     def ms(values: list[float]) -> float:
         return statistics.median(values) * 1e3
 
-    plain_ms, tracked_ms = ms(times["plain"]), ms(times["tracked"])
+    plain_ms, tracked_ms, floor_ms = ms(times["plain"]), ms(times["tracked"]), ms(times["floor"])
     return {
         "bench": "task_overhead",
         "plain_ms": round(plain_ms, 3),
@@ -133,8 +139,10 @@ def run(quick: bool) -> dict:
         "cpu_ratio": round(ms(times["tracked_cpu"]) / ms(times["plain_cpu"]), 3),
         "plain_mean_ms": round(statistics.fmean(times["plain"]) * 1e3, 3),
         "tracked_mean_ms": round(statistics.fmean(times["tracked"]) * 1e3, 3),
+        "floor_ms": round(floor_ms, 3),
+        "floor_ratio": round(floor_ms / plain_ms, 3),
+        "floor_cpu_ratio": round(ms(times["floor_cpu"]) / ms(times["plain_cpu"]), 3),
         "tasks_each": n,
-        "hooks": HOOKS,
         "rows": rows,
         "load": load_average(),
     }
