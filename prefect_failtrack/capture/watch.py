@@ -60,7 +60,7 @@ class Watched:
         self.flow_name = flow_name
         self.deployment_id = deployment_id
         self.running = running  # the Running/Retrying state whose row is still to be recorded
-        self.run_count = task_run.run_count  # as of that state (the engine counts on)
+        self.run_count = task_run.run_count  # as of that state (it counts on at the next attempt)
 
 
 class RunningTasks:
@@ -115,10 +115,6 @@ class RunningTasks:
     def _record_running(watched: Watched) -> None:
         state, watched.running = watched.running, None
         watched.tracker.task_running(watched, state)  # guarded
-
-    def clear(self) -> None:
-        with self.lock:
-            self.runs.clear()
 
 
 WATCH = RunningTasks()
