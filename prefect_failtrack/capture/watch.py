@@ -49,8 +49,8 @@ MAX_WATCHED = 50_000
 class Watched:
     """A running task run, and what its rows need that only its own thread knows."""
 
-    __slots__ = ("tracker", "task_name", "task_run", "flow_name", "deployment_id", "running",
-                 "run_count")
+    __slots__ = ("deployment_id", "flow_name", "run_count", "running", "task_name", "task_run",
+                 "tracker")
 
     def __init__(self, tracker: Tracker, task_name: str, task_run: Any, flow_name: str | None,
                  deployment_id: Any, running: Any = None) -> None:

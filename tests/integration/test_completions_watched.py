@@ -8,9 +8,11 @@ assigns its ``state`` and then its ``state_id``.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from prefect import task
@@ -130,3 +132,35 @@ def test_the_watch_does_not_change_plain_tasks(audit_db: str) -> None:
     rows = transitions(audit_db, flow_run_id=str(state.state_details.flow_run_id))
     assert [(r.run_kind, r.to_state) for r in rows] == [("flow", "Running"), ("flow", "Completed")]
     assert get_recorder().flush(timeout=10)
+
+
+def test_a_running_task_shows_in_the_table_while_it_runs(audit_db: str) -> None:
+    """What stuck-run reports rely on: the Running row is written while the task still runs
+    (by the writer's harvest; no flush, no flow end), then the Completed row after it."""
+    release = threading.Event()
+
+    @tracked_task
+    def waits() -> str:
+        assert release.wait(30), "never released"
+        return "done"
+
+    @tracked_flow
+    def long_running() -> str:
+        return waits()
+
+    outcome: list[Any] = []
+    runner = threading.Thread(target=lambda: outcome.append(long_running(return_state=True)))
+    runner.start()
+    try:
+        ensure_schema(audit_db)
+        deadline = time.monotonic() + 10
+        while not (running := transitions(audit_db, name="waits")):
+            assert time.monotonic() < deadline, "no Running row while the task ran"
+            time.sleep(0.1)
+        assert [(r.from_state, r.to_state) for r in running] == [("Pending", "Running")]
+    finally:
+        release.set()
+        runner.join(60)
+    assert outcome and outcome[0].result() == "done"
+    rows = transitions(audit_db, name="waits")
+    assert [r.to_state for r in rows] == ["Running", "Completed"]
