@@ -28,6 +28,7 @@ from ..settings import get_settings
 from ..store.database import ensure_schema, get_engine
 from .alerts import Alert, evaluate, notify
 from .models import FailureReport
+from .render import RETRY_COLUMNS, retry_cells
 
 logger = get_logger("prefect_failtrack.reports.publish")
 
@@ -151,20 +152,7 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
     if report.retry_effectiveness:
         md += (
             ["## Did retries help?", ""]
-            + _table(
-                ("class", "retried runs", "recovered", "exhausted", "retries", "waiting (s)"),
-                (
-                    (
-                        s.error_type,
-                        s.retried_runs,
-                        s.recovered,
-                        s.exhausted,
-                        s.retries_spent,
-                        f"{s.time_waiting_s:.1f}",
-                    )
-                    for s in report.retry_effectiveness
-                ),
-            )
+            + _table(RETRY_COLUMNS, (retry_cells(s) for s in report.retry_effectiveness))
             + [""]
         )
     if report.stuck_runs:

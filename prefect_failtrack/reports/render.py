@@ -15,6 +15,7 @@ from .models import (
     Pattern,
     PatternReport,
     ReplayReport,
+    RetryStats,
     StuckReport,
     StuckRun,
     Timeline,
@@ -140,18 +141,8 @@ def render_report(report: FailureReport, console: Console) -> None:
     _table(
         console,
         "Did retries help?",
-        ("class", "retried runs", "recovered", "exhausted", "retries", "waiting (s)"),
-        (
-            (
-                s.error_type,
-                s.retried_runs,
-                s.recovered,
-                s.exhausted,
-                s.retries_spent,
-                f"{s.time_waiting_s:.1f}",
-            )
-            for s in report.retry_effectiveness
-        ),
+        RETRY_COLUMNS,
+        (retry_cells(s) for s in report.retry_effectiveness),
     )
     stuck_table(console, report.stuck_runs)
     partial = report.partial_success_runs
@@ -180,6 +171,16 @@ def render_report(report: FailureReport, console: Console) -> None:
             for s in report.slowest_states
         ),
     )
+
+
+RETRY_COLUMNS = ("class", "retried runs", "recovered", "exhausted", "retries", "waiting (s)")
+"""The retry-effectiveness table's columns, in the terminal and in the report artifact."""
+
+
+def retry_cells(stats: RetryStats) -> tuple[Any, ...]:
+    """One class's row of the retry-effectiveness table (`RETRY_COLUMNS`)."""
+    return (stats.error_type, stats.retried_runs, stats.recovered, stats.exhausted,
+            stats.retries_spent, f"{stats.time_waiting_s:.1f}")
 
 
 def render_patterns(report: PatternReport, console: Console) -> None:

@@ -182,7 +182,7 @@ class Recorder:
         """Spool the rows still queued, and the batch a stuck writer is holding (a database
         that hangs): at process exit they would be lost. Stored twice at worst: writes are
         idempotent."""
-        held = list(self._inflight or []) if self._thread.is_alive() else []
+        held: list[Any] = list(self._inflight or []) if self._thread.is_alive() else []
         stop = False
         while True:
             try:
@@ -196,7 +196,7 @@ class Recorder:
                 item.set()
                 self._signalled(-1)
             else:
-                held.extend(self._made([item]))
+                held.append(item)  # made by _spool
         if held:
             self._spool(held)
             self._replay_due = True
