@@ -154,15 +154,15 @@ def transition_row(
     metadata: dict[str, Any],
     **columns: Any,
 ) -> dict[str, Any]:
-    """One row of ``failtrack_transitions``, its text storable (`storable`), its ids as text,
-    its tags sorted and, with its metadata, redacted.
+    """One row of ``failtrack_transitions``: its ids as text, its tags sorted and, with its
+    metadata, redacted (the store makes its text storable when it writes it).
 
     The hooks do not call it themselves: they hand its keywords to the recorder
     (`pending_transition`), whose writer thread calls it (``str(UUID)``, redaction and
-    the storable walk are most of what a row costs, and the pipeline's thread need not pay
+    the store's storable walk are most of what a row costs, and the pipeline's thread need not pay
     them).
     """
-    return storable({
+    return {
         "id": str(row_id),
         "run_kind": run_kind,
         "run_id": str(run_id),
@@ -181,7 +181,7 @@ def transition_row(
         "tags": redacted_tags(tags),
         "metadata": get_redactor().redact_value(metadata) if metadata else {},
         **columns,
-    })
+    }
 
 
 def pending_transition(**values: Any) -> Callable[[], dict[str, Any]]:
@@ -195,37 +195,3 @@ def pending_transition(**values: Any) -> Callable[[], dict[str, Any]]:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def storable(value: Any, depth: int = 0) -> Any:
-    """`value` with text that any database takes: NUL (PostgreSQL refuses it) and lone
-    surrogates (UTF-8 cannot encode them) written as backslash escapes, ``\\x00`` and
-    ``\\ud800``; dicts, lists and tuples are walked, 64 levels deep at most."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "\\x00")
-        if not value.isascii():
-            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
-        return value
-    if depth < 64:
-        # Most of a row is left as it is (None, numbers, ASCII text without NUL): told
-        # inline, without a call, as this runs for every row, in the pipeline's thread.
-        if isinstance(value, dict):
-            return {
-                (
-                    k if type(k) is str and k.isascii() and "\x00" not in k
-                    else storable(k, depth + 1)
-                ): (
-                    v if type(v) in _SCALARS
-                    or (type(v) is str and v.isascii() and "\x00" not in v)
-                    else storable(v, depth + 1)
-                )
-                for k, v in value.items()
-            }
-        if isinstance(value, list | tuple):
-            return [storable(v, depth + 1) for v in value]
-    return value
-
-
-_SCALARS = frozenset({type(None), bool, int, float, datetime})
-"""Types `storable` leaves as they are, told without a call."""

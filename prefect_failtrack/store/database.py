@@ -1,25 +1,34 @@
-"""Which database the audit trail goes to, engines for it, and its schema (Alembic)."""
+"""Which database the audit trail goes to, engines for it, and its schema (Alembic).
+
+The schema is checked once per process and URL (`ensure_schema`), cheaply: one query of
+the version table, and one that names every column of failtrack's tables. Alembic is
+only imported when the database is not at the revision this package ships
+(`HEAD_REVISION`): to create it, or to upgrade it. A database that cannot be brought
+to that revision (a table made by hand, a column dropped, a revision from a newer
+failtrack) raises `SchemaProblem`, whose message says what does not match and the
+command that fixes it.
+"""
 
 from __future__ import annotations
 
-import json
 import threading
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from prefect.settings import get_current_settings
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
-from prefect_failtrack.settings import FailtrackSettings, get_settings
+from prefect_failtrack.store.encoding import json_default, json_dumps
+from prefect_failtrack.store.location import resolve_database_url, url_from_block
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "failtrack_alembic_version"
+HEAD_REVISION = "0003"
+"""The newest migration this package ships (a test keeps it equal to Alembic's head)."""
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 _engines: dict[str, Engine] = {}
@@ -28,42 +37,26 @@ _lock = threading.Lock()
 _schema_lock = threading.Lock()
 
 
-def resolve_database_url(settings: FailtrackSettings | None = None) -> str:
-    """The audit database URL: the setting, else the configuration block's, else a default file."""
-    settings = settings or get_settings()
-    return (
-        settings.database_url
-        or url_from_block(settings.config_block)
-        or settings.default_database_url()
-    )
+class SchemaProblem(RuntimeError):
+    """The audit database's tables do not match this failtrack's: no retry will fix it."""
 
 
-def url_from_block(name: str | None = None) -> str | None:
-    """The database URL of the FailtrackConfig block document, when such a block exists.
-
-    The document is `name`, else the one the ``config_block`` setting names. Only asked
-    when a Prefect API is configured, at most once per process, within a few seconds;
-    ``None`` on any problem, never an error (`prefect_failtrack.config.load_config`).
-    """
-    from prefect_failtrack.config import config_database_url
-
-    try:
-        return config_database_url(name)
-    except Exception:  # config_database_url does not raise; this guards the store anyway
-        return None
-
-
-def json_default(value: Any) -> Any:
-    """What ``json`` cannot encode, made encodable: dates as ISO strings, the rest as ``str``."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        return list(value)
-    return str(value)
-
-
-json_dumps = json.JSONEncoder(default=json_default).encode
-"""``json.dumps`` for any value (unknown types as ``str``); one encoder, reused, is cheaper."""
+__all__ = [
+    "HEAD_REVISION",
+    "SchemaProblem",
+    "VERSION_TABLE",
+    "current_revision",
+    "dispose_engines",
+    "ensure_schema",
+    "get_engine",
+    "head_revision",
+    "json_default",
+    "json_dumps",
+    "resolve_database_url",
+    "safe_url",
+    "upgrade",
+    "url_from_block",
+]
 
 
 def get_engine(url: str) -> Engine:
@@ -145,8 +138,18 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(url.database).expanduser().resolve()
 
 
+def safe_url(url: str) -> str:
+    """`url` as it may be shown: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable URL>"
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for the packaged migrations; no ``alembic.ini`` needed."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -155,26 +158,107 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the audit database at ``url`` to ``revision``; a no-op when it is there already."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
     """The revision the audit database at ``url`` is at (``None``: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     with get_engine(url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
 
 
 def head_revision() -> str | None:
-    """The newest revision the package ships."""
+    """The newest revision the package ships, as Alembic reads it from the migrations."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def ensure_schema(url: str) -> None:
-    """Upgrade the audit database to head, once per process and URL; cheap afterwards."""
+    """Bring the audit database to `HEAD_REVISION`, once per process and URL; cheap afterwards.
+
+    Raises `SchemaProblem` when it cannot be (see the module's documentation); connection
+    errors go on as they are (the database may come back).
+    """
     if url in _schema_ready:
         return
     with _schema_lock:
-        if url not in _schema_ready:
-            upgrade(url)
-            _schema_ready.add(url)
+        if url in _schema_ready:
+            return
+        engine = get_engine(url)
+        if _revision(engine) != HEAD_REVISION:
+            _upgrade_or_explain(url, engine)
+        check_columns(engine, url)
+        _schema_ready.add(url)
+
+
+def forget_schema(url: str) -> None:
+    """Check the schema of `url` again at its next use (after a `SchemaProblem`)."""
+    with _schema_lock:
+        _schema_ready.discard(url)
+
+
+def _revision(engine: Engine) -> str | None:
+    """The version table's revision; ``None`` when there is no such table (a new database)."""
+    from sqlalchemy.exc import DBAPIError
+
+    with engine.connect() as connection:
+        if not engine.dialect.has_table(connection, VERSION_TABLE):
+            return None
+        try:
+            return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        except DBAPIError as error:
+            problem = f"unreadable {VERSION_TABLE}: {_first_line(error.orig or error)}"
+            raise SchemaProblem(_mismatch(str(engine.url), problem)) from error
+
+
+def _upgrade_or_explain(url: str, engine: Engine) -> None:
+    """Run the migrations; what makes them fail is a `SchemaProblem` that says how to fix it
+    (a lost connection stays what it is: the database may come back)."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        upgrade(url)
+    except CommandError as error:  # e.g. a revision this package does not know: a newer failtrack
+        raise SchemaProblem(_mismatch(url, _first_line(error))) from error
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise
+        raise SchemaProblem(_mismatch(url, _first_line(error.orig or error))) from error
+
+
+def check_columns(engine: Engine, url: str) -> None:
+    """Every column failtrack writes is there (one query per table, reading no row)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from prefect_failtrack.store.models import metadata
+
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            columns = ", ".join(column.name for column in table.c)
+            try:
+                connection.execute(text(f"SELECT {columns} FROM {table.name} WHERE 1 = 0"))
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise
+                problem = f"table {table.name}: {_first_line(error.orig or error)}"
+                raise SchemaProblem(_mismatch(url, problem)) from error
+
+
+def _mismatch(url: str, problem: str) -> str:
+    return (
+        f"the audit database {safe_url(url)} does not match failtrack's schema (revision "
+        f"{HEAD_REVISION}): {problem}. Fix it with: failtrack db upgrade --url {safe_url(url)!r} "
+        "(a table made by hand or a column dropped must be repaired or the database replaced)"
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

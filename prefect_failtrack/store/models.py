@@ -16,15 +16,13 @@ from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from .encoding import utcnow
+
 TRANSITIONS_TABLE = "failtrack_transitions"
 FLOW_RUNS_TABLE = "failtrack_flow_runs"
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON everywhere, JSONB on PostgreSQL."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -101,6 +99,12 @@ class Transition(FailtrackModel, table=True):
         _partial("ix_failtrack_transitions_patterns", PATTERN_COLUMNS, "fingerprint IS NOT NULL"),
         _partial("ix_failtrack_transitions_retries", RETRY_COLUMNS, "to_state = 'AwaitingRetry'"),
         _partial("ix_failtrack_transitions_retry_waits", WAIT_COLUMNS, WAITED),
+        # Revision 0003: a flow run's subflows, for its summary.
+        _partial(
+            "ix_failtrack_transitions_parent_flow_run_id",
+            ("parent_flow_run_id", "run_id"),
+            "parent_flow_run_id IS NOT NULL",
+        ),
     )
 
     id: str = Field(primary_key=True)
@@ -128,6 +132,8 @@ class Transition(FailtrackModel, table=True):
     retries_left: int | None = None
     scheduled_at: datetime | None = _utc(default=None, nullable=True)
     origin: str | None = None
+    parent_flow_run_id: str | None = None  # flow rows of a subflow: the flow run that called it
+    parent_task_run_id: str | None = None  # ... and the task run that stands for it there
     tags: list[str] = Field(default_factory=list, sa_type=JSONType)
     meta: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("metadata", JSONType, nullable=False)
@@ -136,7 +142,11 @@ class Transition(FailtrackModel, table=True):
 
 
 class FlowRunSummary(FailtrackModel, table=True):
-    """Where one flow run ended, and what its tasks did on the way."""
+    """Where one flow run ended, and what its tasks did on the way.
+
+    Derived from the flow run's transitions (and its subflows'), by whichever process
+    stores them (`prefect_failtrack.store.summaries`): never from one process's memory.
+    """
 
     __tablename__ = FLOW_RUNS_TABLE
     __table_args__ = (
@@ -161,11 +171,16 @@ class FlowRunSummary(FailtrackModel, table=True):
     tasks_total: int = 0
     tasks_completed: int = 0
     tasks_failed: int = 0
+    tasks_not_ready: int = 0  # never ran: an upstream run failed (counted as DEPENDENCY)
+    subflows_total: int = 0
+    subflows_failed: int = 0
     failures_by_class: dict[str, int] = Field(default_factory=dict, sa_type=JSONType)
     retries_spent: int = 0
     partial_success: bool = False
     metrics: dict[str, float] = Field(default_factory=dict, sa_type=JSONType)
     tags: list[str] = Field(default_factory=list, sa_type=JSONType)
+    parent_flow_run_id: str | None = None
+    parent_task_run_id: str | None = None
     updated_at: datetime = _utc_now()
 
 

@@ -3,6 +3,13 @@
 Rows go into a bounded in-memory queue; a daemon thread writes them in batches with
 idempotent inserts. When the queue is full, or the database is down, rows go to the
 spool file and are replayed once the database answers (in this process or the next).
+
+The pipeline's thread pays for the queue only: this module imports no SQLAlchemy, and
+the database URL (which may need the configuration block, an API call), the engine, the
+schema check and the first connection are the writer thread's work (`sink`, imported
+there). When the audit database does not match failtrack's schema, rows are spooled,
+the problem is reported once with the command that fixes it, and the schema is checked
+again every `SCHEMA_RECHECK` seconds, quietly.
 """
 
 from __future__ import annotations
@@ -13,17 +20,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect.logging import get_logger
-from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from prefect_failtrack.settings import tolerant_settings
-from prefect_failtrack.store import spool, writes
-from prefect_failtrack.store.database import ensure_schema, get_engine, resolve_database_url
-from prefect_failtrack.store.models import utcnow
+from prefect_failtrack.store import spool
+from prefect_failtrack.store.encoding import utcnow
+from prefect_failtrack.store.location import resolve_database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from prefect_failtrack.store.summaries import FlowRunView
 
 logger = get_logger("prefect_failtrack.recorder")
 
@@ -31,6 +40,8 @@ TRANSITION = "transition"
 SUMMARY = "summary"
 FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 30.0
+SCHEMA_RECHECK = 60.0
+"""Seconds between quiet checks of a schema that did not match."""
 BATCHES_WHEN_BEHIND = 10
 """Batches written in one transaction when behind: bounds the rows in memory (5,000). Fewer,
 bigger transactions keep up with a burst on SQLite: 100,000 rows went in at about 26,000
@@ -49,18 +60,22 @@ class Recorder:
 
     ``record_transition`` and ``record_summary`` never raise and never wait for the
     database; ``flush`` waits until what was submitted is written or spooled.
+
+    `url`: the audit database; ``None`` resolves it (`resolve_database_url`) in the writer
+    thread, when it first writes.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | None,
         *,
         batch_size: int = 500,
         flush_interval: float = 0.5,
         queue_size: int = 10_000,
         spool_path: Path | str,
     ) -> None:
-        self.url = url
+        self._url = url
+        self._url_lock = threading.Lock()
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.spool = spool.Spool(Path(spool_path))
@@ -73,6 +88,7 @@ class Recorder:
         self._counts_lock = threading.Lock()
         self._closed = False
         self._down = False
+        self._schema_problem: str | None = None  # what does not match, while it does not
         self._retry_at = 0.0
         self._backoff = FIRST_RETRY_DELAY
         self._drop_warned = False
@@ -86,6 +102,20 @@ class Recorder:
         self._thread.start()
         atexit.register(self.close)
 
+    @property
+    def url(self) -> str:
+        """The audit database's URL (resolved now if the writer has not done it yet)."""
+        if self._url is None:
+            with self._url_lock:
+                if self._url is None:
+                    self._url = resolve_database_url(tolerant_settings())
+        return self._url
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the last write reached the database (no outage, no schema problem)."""
+        return not self._down and self._schema_problem is None
+
     # -- the caller's side -------------------------------------------------------------
 
     def record_transition(self, row: Row) -> None:
@@ -98,7 +128,9 @@ class Recorder:
         self._submit(TRANSITION, row)
 
     def record_summary(self, row: dict[str, Any]) -> None:
-        """Queue one ``failtrack_flow_runs`` row; the newest ``updated_at`` wins."""
+        """Queue one ``failtrack_flow_runs`` row; the newest ``updated_at`` wins. (Tracked
+        runs need not: a summary is derived from the rows when the flow run's final row is
+        stored, see `prefect_failtrack.store.summaries`.)"""
         self._submit(SUMMARY, row, stamp="updated_at")
 
     def _submit(self, kind: str, row: Row, stamp: str | None = None) -> None:
@@ -166,6 +198,31 @@ class Recorder:
         self._signal(marker)
         return marker.wait(timeout)
 
+    def view(self, flow_run_id: str, timeout: float = 5.0) -> FlowRunView | None:
+        """The flow run's view as stored (`summaries.FlowRunView`), after a flush; ``None``
+        when the database cannot be read now (an outage, a schema problem)."""
+        if not self.flush(timeout) or not self.healthy:
+            return None
+        try:
+            from prefect_failtrack.store import sink
+
+            return sink.read_view(self.url, flow_run_id)
+        except Exception as exc:
+            logger.warning("failtrack could not read flow run %s back (%s).",
+                           flow_run_id, _describe(exc))
+            return None
+
+    def spent(self, run_id: str) -> dict[str, int] | None:
+        """Retries spent on a run per class, as stored; ``None`` when it cannot be read."""
+        if not self.healthy:
+            return None
+        try:
+            from prefect_failtrack.store import sink
+
+            return sink.count_spent(self.url, run_id)
+        except Exception:
+            return None
+
     def close(self, timeout: float = 5.0) -> None:
         """Flush, then stop the writer thread. Rows recorded afterwards go to the spool, and
         so do the rows a writer that does not stop in time still holds (`_rescue`)."""
@@ -228,7 +285,7 @@ class Recorder:
             if stop:
                 # One last try, even after an outage (it may have been a moment's): what
                 # still cannot be written stays in the spool, unclaimed, for the next process.
-                if self._replay_due or self._down:
+                if self._replay_due or not self.healthy:
                     self._guarded(self._replay)
                 return
 
@@ -278,7 +335,7 @@ class Recorder:
     def _write(self, batch: list[spool.Entry]) -> None:
         self._inflight = batch
         try:
-            if self._down and time.monotonic() < self._retry_at:
+            if not self.healthy and time.monotonic() < self._retry_at:
                 self._spool(batch)
             elif self._store(batch):
                 self._count("written", len(batch))
@@ -289,7 +346,7 @@ class Recorder:
 
     def _maybe_replay(self) -> None:
         now = time.monotonic()
-        if self._down:
+        if not self.healthy:
             if now >= self._retry_at and self.spool.exists():
                 self._replay()
         elif self._replay_due or now >= self._next_sweep:
@@ -302,7 +359,7 @@ class Recorder:
         claimed while the database is down, so any process (this one later, or the next)
         can replay it as soon as the database answers.
         """
-        if self._down and not self._reachable():
+        if not self.healthy and not self._reachable():
             return
         sweep = time.monotonic() >= self._next_sweep
         self._replay_due = False
@@ -312,7 +369,7 @@ class Recorder:
         claims = [claimed] if claimed else []
         claims += self.spool.claim_orphans() if sweep else []
         for path in claims:
-            if self._down or not self._replay_file(path):
+            if not self.healthy or not self._replay_file(path):
                 self._give_back(path)
 
     def _replay_file(self, path: Path) -> bool:
@@ -343,33 +400,64 @@ class Recorder:
             )
 
     def _store(self, batch: Sequence[spool.Entry]) -> bool:
-        """Insert the batch; ``False`` when the database cannot be reached (mark it down)."""
+        """Insert the batch; ``False`` when the database cannot take it now (an outage or a
+        schema problem, each reported)."""
+        from prefect_failtrack.store import sink
+
         engine = None
         try:
             engine = self._engine()
             with engine.begin() as connection:
                 self._execute(connection, batch)
         except Exception as exc:
-            if engine is None or not _is_bad_data(exc):
+            if sink.is_schema_error(exc):
+                self._on_schema_problem(sink.schema_problem(self.url, exc))
+                return False
+            if engine is None or not sink.is_bad_data(exc):
                 self._outage(exc)
                 return False
-            if not self._store_one_by_one(engine, batch):
+            try:
+                refused = sink.store_one_by_one(engine, batch, self._execute)
+            except Exception as error:
+                if sink.is_schema_error(error):
+                    self._on_schema_problem(sink.schema_problem(self.url, error))
+                else:
+                    self._outage(error)
                 return False
+            if refused:
+                self._count("rejected", len(refused))
+                logger.warning(
+                    "failtrack audit database refused %d row(s); they are not kept. "
+                    "First error: %s", len(refused), _describe(refused[0]),
+                )
         self._back_up()
         return True
 
     def _reachable(self) -> bool:
-        """Whether the database answers now (tried before claiming a spool while it was down)."""
+        """Whether the database answers, its schema matching, now (tried before claiming a
+        spool while it was down or did not match)."""
+        from prefect_failtrack.store import sink
+
         try:
             with self._engine().connect():
                 pass
         except Exception as exc:
-            self._outage(exc)
+            if sink.is_schema_error(exc):
+                self._on_schema_problem(sink.schema_problem(self.url, exc))
+            else:
+                self._outage(exc)
             return False
         self._back_up()
         return True
 
     def _back_up(self) -> None:
+        if self._schema_problem is not None:
+            self._schema_problem = None
+            self._replay_due = True
+            logger.warning(
+                "failtrack audit database %s matches failtrack's schema now; replaying the "
+                "spool.", self._safe_url(),
+            )
         if self._down:
             self._down = False
             self._replay_due = True
@@ -377,48 +465,28 @@ class Recorder:
                 "failtrack audit database %s answers again; replaying the spool.", self._safe_url()
             )
 
-    def _store_one_by_one(self, engine: Engine, batch: Sequence[spool.Entry]) -> bool:
-        """Keep the rows the database accepts; count and report the ones it refuses."""
-        refused: list[BaseException] = []
-        for entry in batch:
-            try:
-                with engine.begin() as connection:
-                    self._execute(connection, [entry])
-            except Exception as exc:
-                if not _is_bad_data(exc):
-                    self._outage(exc)
-                    return False
-                refused.append(exc)
-        if refused:
-            self._count("rejected", len(refused))
-            logger.warning(
-                "failtrack audit database refused %d row(s); they are not kept. First error: %s",
-                len(refused),
-                _describe(refused[0]),
-            )
-        return True
-
     def _engine(self) -> Engine:
-        """The engine to write with, its schema at head (the seam tests use to simulate outages)."""
-        ensure_schema(self.url)
-        return get_engine(self.url)
+        """The engine to write with, its schema checked (the seam tests use to simulate outages)."""
+        from prefect_failtrack.store import sink
+
+        return sink.engine_for(self.url)
 
     def _execute(self, connection: Connection, batch: Sequence[spool.Entry]) -> None:
-        writes.insert_transitions(connection, [row for kind, row in batch if kind == TRANSITION])
-        writes.insert_summaries(
-            connection, [row for kind, row in batch if kind == SUMMARY], replace=True
-        )
+        from prefect_failtrack.store import sink
+
+        sink.execute(connection, batch)
 
     # -- when things go wrong ----------------------------------------------------------
 
     def _spool(self, entries: list[tuple[str, Row]]) -> None:
+        made = self._made(entries)
         try:
-            self.spool.append(self._made(entries))
+            self.spool.append(made)
         except Exception as exc:
-            self._drop(len(entries), exc)
+            self._drop(len(made), exc)
             return
         self._drop_warned = False
-        self._count("spooled", len(entries))
+        self._count("spooled", len(made))
 
     def _drop(self, n: int, exc: BaseException) -> None:
         self._count("dropped", n)
@@ -447,26 +515,33 @@ class Recorder:
             )
         self._retry_at = time.monotonic() + self._backoff
 
+    def _on_schema_problem(self, problem: BaseException) -> None:
+        """Reported once (until it is fixed); checked again every `SCHEMA_RECHECK` seconds."""
+        text = str(problem)
+        if self._schema_problem is None:
+            logger.error(
+                "failtrack: %s. Until then, rows go to the spool %s (nothing is lost) and the "
+                "schema is checked again every %.0f s.", text, self.spool.path, SCHEMA_RECHECK,
+            )
+        self._schema_problem = text
+        self._down = False  # not an outage: a different message, a slower, quiet retry
+        self._retry_at = time.monotonic() + SCHEMA_RECHECK
+
     def _safe_url(self) -> str:
         try:
-            return make_url(self.url).render_as_string(hide_password=True)
+            from prefect_failtrack.store.database import safe_url
+
+            return safe_url(self.url)
         except Exception:
             return "<unparsable URL>"
 
 
 def _describe(exc: BaseException) -> str:
     """The error in one line: the driver's own message, without SQLAlchemy's SQL and parameters."""
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    return f"{type(cause).__name__}: {str(cause).strip()}"
-
-
-def _is_bad_data(exc: BaseException) -> bool:
-    """A row problem (constraint, type, value) rather than a database that cannot be reached."""
-    if isinstance(exc, IntegrityError | DataError):
-        return True
-    if isinstance(exc, StatementError):
-        return not isinstance(exc, DBAPIError)
-    return isinstance(exc, ValueError | TypeError)
+    orig = getattr(exc, "orig", None)
+    cause = orig if isinstance(orig, BaseException) else exc
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 _recorder: Recorder | None = None
@@ -474,7 +549,8 @@ _recorder_lock = threading.Lock()
 
 
 def get_recorder() -> Recorder:
-    """The process-wide recorder, bound to ``resolve_database_url()`` at first use."""
+    """The process-wide recorder; its database (``resolve_database_url()``) is resolved by its
+    writer thread at first use."""
     global _recorder
     if _recorder is not None:
         return _recorder
@@ -482,7 +558,7 @@ def get_recorder() -> Recorder:
         if _recorder is None:
             settings = tolerant_settings()  # called in hooks: it must not raise
             _recorder = Recorder(
-                resolve_database_url(settings),
+                settings.database_url,
                 batch_size=settings.batch_size,
                 flush_interval=settings.flush_interval,
                 queue_size=settings.queue_size,

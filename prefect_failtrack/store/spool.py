@@ -3,6 +3,12 @@
 Each line is ``{"kind": "transition" | "summary", "row": {...}}`` with datetimes as ISO
 strings. Writers append under an exclusive file lock; a replayer claims the whole file by
 renaming it to ``<spool>.<pid>.<uuid>.replaying``, so several processes can share one spool.
+
+An append is all or nothing: one that fails part-way (a full disk writes some bytes, then
+raises ``ENOSPC``) is cut back off the file, so the entries it was writing are either all
+there or all absent (and counted as dropped by the recorder); and an append starts on a
+line of its own even after a torn last line (a process killed mid-write), so one torn
+entry can never swallow the next.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect_failtrack.store.database import json_default
+from prefect_failtrack.store.encoding import json_default
 
 try:
     import fcntl
@@ -56,15 +62,13 @@ class Spool:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             while True:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     with _locked(fd):
                         # A replayer may have claimed the file between open and lock: start over.
                         if os.fstat(fd).st_ino != _inode(self.path):
                             continue
-                        view = memoryview(data)
-                        while view:
-                            view = view[os.write(fd, view) :]
+                        _append_whole(fd, data)
                         return
                 finally:
                     os.close(fd)
@@ -126,6 +130,24 @@ def _locked(fd: int) -> Iterator[None]:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _append_whole(fd: int, data: bytes) -> None:
+    """Append `data` on a line of its own, or nothing: a write that fails part-way is cut
+    back off the file before the error goes on (the caller holds the file lock)."""
+    size = os.fstat(fd).st_size
+    if size and os.pread(fd, 1, size - 1) != b"\n":
+        data = b"\n" + data  # the last line was torn: it must not glue onto ours
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            pass  # the torn tail stays; the next append starts on a new line all the same
+        raise
 
 
 def _wait_for_writers(path: Path) -> None:

@@ -1,9 +1,13 @@
-"""Idempotent writes, shared by the recorder and reconcile.
+"""Idempotent writes, shared by the recorder, reconcile and the collector.
+
+Every value is made storable on both backends first (`encoding.storable`: no NUL, no
+lone surrogate, in any text or JSON value), whoever made the row.
 
 Transitions: insert, ignoring any conflict (the primary key, or the natural
 key run/state/run count), so a repeated row is a no-op on SQLite and
-PostgreSQL alike. Summaries: upsert on the flow run id, the newest
-``updated_at`` winning, or insert-if-missing.
+PostgreSQL alike; then the summaries they change are derived again from the table
+(`summaries`). Summaries: upsert on the flow run id, the newest ``updated_at``
+winning, or insert-if-missing.
 
 Batches of transitions take the driver's own bulk path (`BulkInsert`): SQLAlchemy's
 per-row parameter handling cost more than SQLite's own work, and PostgreSQL's
@@ -22,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from .encoding import storable, utcnow
 from .models import (
     FailtrackModel,
     FlowRunSummary,
@@ -29,7 +34,6 @@ from .models import (
     UTCDateTime,
     flow_runs,
     transitions,
-    utcnow,
 )
 
 
@@ -55,11 +59,13 @@ class Columns:
         self.timestamps = [c.name for c in table.c if isinstance(c.type, UTCDateTime)]
 
     def normalize(self, row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
-        """The row with every column; `now` (default: now) for timestamps that default to now."""
+        """The row with every column, storable (`encoding.storable`); `now` (default: now)
+        for timestamps that default to now."""
         complete = self.empty.copy()
         complete.update(row)
         if len(complete) > len(self.names):  # keys that are no column
             complete = {name: complete[name] for name in self.names}
+        complete = storable(complete)
         for name, default in self.defaults:
             if complete[name] is None:
                 complete[name] = default()
@@ -96,12 +102,23 @@ def statements(dialect: str, replace_summaries: bool = True) -> tuple[Insert, In
     return _statements[key]
 
 
-def insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def insert_transitions(
+    connection: Connection, rows: Sequence[dict[str, Any]], *, derive_summaries: bool = True
+) -> None:
     """Insert transition rows; rows already present (by id or natural key) are skipped.
+    Then, with `derive_summaries`, the summaries these rows change are derived again.
 
     Rows go in sorted by natural key: concurrent writers of overlapping rows then take
     their locks in the same order, and PostgreSQL has no deadlock to break.
     """
+    _insert_transitions(connection, rows)
+    if rows and derive_summaries:
+        from . import summaries
+
+        summaries.refresh(connection, summaries.touched(connection, rows))
+
+
+def _insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         statement, _ = statements(connection.dialect.name)
         now = utcnow()

@@ -356,3 +356,65 @@ def test_rows_handed_over_as_functions_are_made_in_the_writer_and_a_failing_one_
     assert count_transitions(database_url) == 3
     assert made_in == ["failtrack-recorder"] * 2
     assert recorder.stats()["dropped"] == 1
+
+
+def test_a_schema_that_does_not_match_is_reported_once_and_spools_until_it_is_fixed(
+    database_url, make_recorder, spool_path, transitions_batch, count_transitions,
+    recorder_log, monkeypatch, wait_for,
+):
+    from prefect_failtrack.store import database, recorder as recorder_module
+
+    database.upgrade(database_url)
+    with get_engine(database_url).begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE failtrack_transitions DROP COLUMN origin")
+    database.dispose_engines()
+    monkeypatch.setattr(recorder_module, "SCHEMA_RECHECK", 0.2)  # checked again quickly
+    recorder = make_recorder(database_url)
+
+    for row in transitions_batch(10):
+        recorder.record_transition(row)
+    assert recorder.flush()
+    time.sleep(1.0)  # several rechecks, all failing, none reported again
+    for row in transitions_batch(5):
+        recorder.record_transition(row)
+    assert recorder.flush()
+
+    reported = [m for m in recorder_log.messages() if "does not match failtrack's schema" in m]
+    assert len(reported) == 1, recorder_log.messages()
+    assert "failtrack db upgrade --url" in reported[0]
+    assert not any("unavailable" in m or "answers again" in m for m in recorder_log.messages())
+    assert recorder.stats()["spooled"] == 15 and recorder.stats()["written"] == 0
+
+    with get_engine(database_url).begin() as connection:  # the operator repairs the table
+        connection.exec_driver_sql("ALTER TABLE failtrack_transitions ADD COLUMN origin VARCHAR")
+    assert wait_for(lambda: count_transitions(database_url) == 15, timeout=10)
+    assert any("matches failtrack's schema now" in m for m in recorder_log.messages())
+
+
+def test_text_no_backend_takes_is_made_storable_in_every_table(database_url, make_recorder):
+    """NUL and lone surrogates in tags, metric names and values, in transitions and in
+    summaries (PostgreSQL refuses NUL in text and JSON; UTF-8 cannot encode a surrogate)."""
+    from sqlalchemy import select
+
+    from prefect_failtrack.store.models import flow_runs, transitions
+    from tests.store.conftest import make_transition
+
+    hostile = "tag\x00with-nul-\ud800"
+    row = make_transition(
+        tags=[hostile], error_message=hostile, metadata={"metrics": {hostile: 1}, hostile: [hostile]}
+    )
+    recorder = make_recorder(database_url)
+    recorder.record_transition(row)
+    recorder.record_summary(
+        {"flow_run_id": "f-nul", "tags": [hostile], "metrics": {hostile: 2.0}, "flow_name": hostile}
+    )
+    assert recorder.flush()
+
+    assert recorder.stats()["rejected"] == 0
+    escaped = "tag\\x00with-nul-\\ud800"
+    with get_engine(database_url).connect() as connection:
+        stored = connection.execute(select(transitions).where(transitions.c.id == row["id"])).one()
+        summary = connection.execute(select(flow_runs)).one()
+    assert stored.tags == [escaped] and stored.error_message == escaped
+    assert stored.metadata == {"metrics": {escaped: 1}, escaped: [escaped]}
+    assert (summary.tags, summary.metrics, summary.flow_name) == ([escaped], {escaped: 2.0}, escaped)

@@ -41,6 +41,8 @@ TRANSITION_INDEXES = {
     "ix_failtrack_transitions_retry_waits": [
         "run_id", "run_count", "from_state", "duration_in_state_ms",
     ],
+    # revision 0003: a flow run's subflows (partial)
+    "ix_failtrack_transitions_parent_flow_run_id": ["parent_flow_run_id", "run_id"],
 }
 FLOW_RUN_INDEXES = {
     "ix_failtrack_flow_runs_ended_at": ["ended_at"],
@@ -218,3 +220,45 @@ def test_sqlite_engines_are_cached_and_tuned(tmp_path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
     assert (tmp_path / "new" / "folder" / "audit.db").exists()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    assert database.HEAD_REVISION == head_revision()
+
+
+def test_a_database_at_head_is_checked_without_alembic(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(database_url)
+    database.dispose_engines()
+    monkeypatch.setattr(database, "upgrade", lambda url: pytest.fail("upgrade at head"))
+
+    ensure_schema(database_url)  # one query of the version table, one per table's columns
+
+
+@pytest.mark.parametrize(
+    "drift",
+    ["table made by hand", "old revision stamp", "column dropped", "revision from the future"],
+)
+def test_schema_drift_is_a_schema_problem_that_names_the_fix(database_url: str, drift: str) -> None:
+    engine = get_engine(database_url)
+    if drift == "table made by hand":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE failtrack_transitions (id TEXT PRIMARY KEY)")
+    else:
+        upgrade(database_url)
+        with engine.begin() as connection:
+            if drift == "old revision stamp":
+                connection.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = '0001'")
+            elif drift == "column dropped":
+                connection.exec_driver_sql("ALTER TABLE failtrack_transitions DROP COLUMN origin")
+            else:
+                connection.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = '9999'")
+    database.dispose_engines()
+
+    with pytest.raises(database.SchemaProblem) as problem:
+        ensure_schema(database_url)
+
+    message = str(problem.value)
+    assert "does not match failtrack's schema" in message
+    assert "failtrack db upgrade --url" in message

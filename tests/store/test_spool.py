@@ -99,3 +99,41 @@ def test_claims_during_appends_from_other_processes_lose_nothing(spool_path: Pat
     ids = [row["id"] for path in claimed for _, row in read(path)]
     assert len(claimed) > 1
     assert len(ids) == len(set(ids)) == writers * per_writer + 1
+
+
+def test_an_append_cut_short_by_a_full_disk_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    """A real short write: RLIMIT_FSIZE lets the kernel write part of the entry, then fails
+    the rest (EFBIG), as a full disk does (ENOSPC) — in a child process, SIGXFSZ ignored."""
+    spool_path = tmp_path / "spool.jsonl"
+    child = f"""
+import resource, signal, sys
+from pathlib import Path
+from prefect_failtrack.store.spool import Spool
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+spool = Spool(Path({str(spool_path)!r}))
+spool.append([("transition", {{"id": "before"}})])
+size = Path({str(spool_path)!r}).stat().st_size
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, resource.RLIM_INFINITY))
+try:
+    spool.append([("transition", {{"id": "big", "text": "x" * 5000}})])
+except OSError as error:
+    print("refused", error.errno)
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+spool.append([("transition", {{"id": "after"}})])
+"""
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+
+    assert done.stdout.startswith("refused")
+    assert [row["id"] for _, row in read(spool_path)] == ["before", "after"]
+    assert spool_path.read_text().count("\n") == 2  # nothing of the refused entry is left
+
+
+def test_an_append_after_a_torn_last_line_starts_on_a_line_of_its_own(spool_path: Path) -> None:
+    spool = Spool(spool_path)
+    spool.append([("transition", {"id": "first"})])
+    with open(spool_path, "ab") as torn:  # a process killed in the middle of its write
+        torn.write(b'{"kind":"transition","row":{"id":"to')
+
+    spool.append([("transition", {"id": "next"})])
+
+    assert [row["id"] for _, row in read(spool_path)] == ["first", "next"]
