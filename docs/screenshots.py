@@ -293,7 +293,7 @@ def pages(t: Targets) -> list[Page]:
             "task-run-awaiting-retry.png",
             f"/v2/runs/task-run/{t.task_run_id}?tab=Logs",
             # failtrack's decision line, then Prefect's own retry scheduling (AwaitingRetry)
-            (t.task_run_name, f"failtrack: {t.task_run_name} — TRANSIENT", "retry 1/",
+            (t.task_run_name, f"failtrack: {t.task_run_name} — TRANSIENT", "retry in",
              "Retry 1/", "will start", "retries exhausted"),
         ),
         Page(

@@ -6,7 +6,7 @@ or not, and after how long?
 
     >>> policy = RetryPolicy.default().override(ErrorType.TRANSIENT, max_retries=5)
     >>> policy.decide(classification, spent={ErrorType.TRANSIENT: 2}).message
-    'TRANSIENT (http 503) — retry 3/5 in 8.3 s'
+    'TRANSIENT (http 503) — retry in 8.3 s (TRANSIENT budget 3/5)'
 """
 
 from __future__ import annotations
@@ -74,12 +74,21 @@ class RetryDecision:
 
     @property
     def message(self) -> str:
-        """The line shown in the run's logs, e.g. ``PERMANENT (http 404) — not retried``."""
+        """The line shown in the run's logs, e.g. ``PERMANENT (http 404) — not retried``.
+
+        It speaks of the class's *budget*: Prefect's own line beside it ("Retry 1/4")
+        counts the retries of every class against ``task.retries``, which failtrack sets
+        to the sum of the class budgets (``docs/how-to/tune-retry-policies.md``).
+        """
         head = self.classification.describe()
+        kind = self.classification.error_type.value
         if self.retry:
-            return f"{head} — retry {self.attempt}/{self.budget} in {self.delay or 0:.1f} s"
+            return (
+                f"{head} — retry in {self.delay or 0:.1f} s "
+                f"({kind} budget {self.attempt}/{self.budget})"
+            )
         if self.budget and self.attempt > self.budget:
-            return f"{head} — retries exhausted ({self.budget}/{self.budget})"
+            return f"{head} — not retried: {kind} budget spent ({self.budget}/{self.budget})"
         return f"{head} — not retried"
 
 

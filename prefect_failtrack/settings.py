@@ -46,6 +46,15 @@ class FailtrackSettings(PrefectBaseSettings):
     enabled: bool = Field(default=True, description="Record transitions at all.")
     message_limit: int = Field(default=2000, ge=100, description="Characters kept of a message.")
     stack_limit: int = Field(default=2000, ge=100, description="Characters kept of a stack trace.")
+    message_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Seconds failtrack waits for str() of an exception whose class defines its own "
+            "__str__ (computed once per failure, in a helper thread); past it the message is "
+            "stored as not available and the run goes on."
+        ),
+    )
     batch_size: int = Field(default=500, ge=1, description="Rows the recorder writes in one batch.")
     flush_interval: float = Field(
         default=0.5, gt=0, description="Seconds the recorder waits to fill a batch."

@@ -11,19 +11,26 @@ What Prefect 3.8's task engine does (``prefect/task_engine.py``,
    adds jitter only if ``task.retry_jitter_factor`` is set, and proposes
    ``AwaitingRetry(scheduled_time=now + delay)``; later ``Retrying``.
 
-So the condition (a closure: a plain function) classifies the failure and asks
-the policy; the decision's delay is put in a context variable, and
-`ClassDelays` — a list, since ``Task.__init__`` and ``with_options`` accept
-only lists, numbers or callables — hands it to the engine on the very next
-read, in the same thread or task.
+So the condition (a closure: a plain function, or a coroutine function when the
+task's own condition is one) classifies the failure and asks the policy; the
+decision's delay is kept under the task run's id, and `ClassDelays` — a list,
+since ``Task.__init__`` and ``with_options`` accept only lists, numbers or
+callables — hands it to the engine on the very next read, which happens in the
+task run's context (``handle_retry`` runs inside ``run_context``, so
+``TaskRunContext`` names the run). Keyed by run, not by thread or context: a
+coroutine condition of a sync task runs in another thread
+(``run_coro_as_sync`` in ``SyncTaskRunEngine.can_retry``).
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+import threading
 from typing import Any, SupportsIndex
 
-_chosen_delay: ContextVar[float | None] = ContextVar("failtrack_chosen_delay", default=None)
+from prefect.context import TaskRunContext
+
+_chosen: dict[Any, float] = {}
+_lock = threading.Lock()
 
 
 class ClassDelays(list):  # type: ignore[type-arg]
@@ -33,20 +40,25 @@ class ClassDelays(list):  # type: ignore[type-arg]
         super().__init__([float(fallback)])
 
     def __getitem__(self, index: SupportsIndex | slice) -> Any:  # type: ignore[override]
-        chosen = _chosen_delay.get()
-        if chosen is None or isinstance(index, slice):
-            return super().__getitem__(index)
-        _chosen_delay.set(None)
-        return chosen
+        if _chosen and not isinstance(index, slice):
+            context = TaskRunContext.get()
+            if context is not None:
+                with _lock:
+                    chosen = _chosen.pop(context.task_run.id, None)
+                if chosen is not None:
+                    return chosen
+        return super().__getitem__(index)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (ClassDelays, (list.__getitem__(self, 0),))
 
 
-def choose_delay(delay: float) -> None:
-    """Hand `delay` to the engine's next read of ``task.retry_delay_seconds``."""
-    _chosen_delay.set(delay)
+def choose_delay(task_run_id: Any, delay: float) -> None:
+    """Hand `delay` to the engine's next read of ``task.retry_delay_seconds`` for that run."""
+    with _lock:
+        _chosen[task_run_id] = delay
 
 
-def clear_delay() -> None:
-    _chosen_delay.set(None)
+def clear_delay(task_run_id: Any) -> None:
+    with _lock:
+        _chosen.pop(task_run_id, None)

@@ -7,10 +7,12 @@ Two events, only ever on failures (a run that succeeds costs nothing here):
 - ``failtrack.retries.exhausted``: a retryable class (TRANSIENT, TIMEOUT)
   that was retried and still failed: its budget, or the run's, is spent.
 
-The resource is the run, named as Prefect names it (``prefect.task-run.<id>``,
+The resource is the run, identified as Prefect identifies it (``prefect.task-run.<id>``,
 ``prefect.flow-run.<id>``: ``emit_task_run_state_change_event`` in
-prefect/utilities/engine, the heartbeat resource in prefect/flow_engine.py),
-with the class as a label, so a trigger can match on it::
+prefect/utilities/engine, the heartbeat resource in prefect/flow_engine.py), and named
+readably with its class (``extract-4a1 — TRANSIENT``: the event feed shows the
+resource's name, so the class is there without opening the raw payload), with the
+class as a label, so a trigger can match on it::
 
     match: {"prefect.resource.id": "prefect.task-run.*", "failtrack.error-type": "PERMANENT"}
 
@@ -30,7 +32,6 @@ from prefect.events import emit_event
 from ..classification import Classification
 from ..policy import RetryDecision
 from ..redaction import get_redactor
-from .ledger import FailedTask
 
 CLASSIFIED = "failtrack.failure.classified"
 EXHAUSTED = "failtrack.retries.exhausted"
@@ -56,7 +57,7 @@ def _event_id(run_id: str, event: str, attempt: int) -> uuid.UUID:
 def _resource(kind: str, run_id: str, name: str, classification: Classification) -> dict[str, str]:
     return {
         "prefect.resource.id": f"prefect.{kind}.{run_id}",
-        "prefect.resource.name": name or "",
+        "prefect.resource.name": f"{name or run_id} — {classification.error_type.value}",
         "failtrack.error-type": classification.error_type.value,
         "failtrack.retryable": str(classification.retryable).lower(),
     }
@@ -76,9 +77,20 @@ def _classification_payload(
     }
 
 
-def task_failed(failure: FailedTask, flow_run_id: str | None, budget: int, spent: int) -> None:
+def task_failed(
+    *,
+    task_run_id: str,
+    run_name: str,
+    classification: Classification,
+    columns: dict[str, Any],
+    attempts: int,
+    exhausted: bool,
+    flow_run_id: str | None,
+    budget: int,
+    spent: int,
+) -> None:
     """The events of one task run's final failure."""
-    resource = _resource("task-run", failure.task_run_id, failure.name, failure.classification)
+    resource = _resource("task-run", task_run_id, run_name, classification)
     related = []
     if flow_run_id is not None:
         related.append({
@@ -86,23 +98,20 @@ def task_failed(failure: FailedTask, flow_run_id: str | None, budget: int, spent
             "prefect.resource.role": "flow-run",
         })
     payload = {
-        **_classification_payload(
-            failure.classification,
-            {"fingerprint": failure.fingerprint, "error_message": failure.message},
-        ),
+        **_classification_payload(classification, columns),
         "run_kind": "task",
-        "attempts": failure.attempts,
-        "retries_exhausted": failure.retries_exhausted,
+        "attempts": attempts,
+        "retries_exhausted": exhausted,
     }
     emit_event(
         CLASSIFIED, resource=resource, related=related, payload=payload,
-        id=_event_id(failure.task_run_id, CLASSIFIED, failure.attempts),
+        id=_event_id(task_run_id, CLASSIFIED, attempts),
     )
-    if failure.retries_exhausted:
+    if exhausted:
         emit_event(
             EXHAUSTED, resource=resource, related=related,
             payload={**payload, "budget": budget, "retries_spent": spent},
-            id=_event_id(failure.task_run_id, EXHAUSTED, failure.attempts),
+            id=_event_id(task_run_id, EXHAUSTED, attempts),
         )
 
 

@@ -49,10 +49,15 @@ def quiet_hook_lines() -> None:
 
 
 def named_hook(method: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """`method` as a plain function called ``failtrack_<name>``: the name Prefect logs."""
+    """`method` as a plain function called ``failtrack_<name>``: the name Prefect logs.
 
-    def hook(*args: Any) -> Any:
-        return method(*args)
+    It takes what Prefect passes, positionally (the engines: ``hook(flow, flow_run,
+    state)``) or by keyword (the runner, for runs it cancels or finds crashed:
+    ``hook(flow=..., flow_run=..., state=...)``, ``prefect/runner/_hook_runner.py``).
+    """
+
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
 
     hook.__name__ = hook.__qualname__ = f"{HOOK_PREFIX}{name}"
     hook.__doc__ = method.__doc__

@@ -9,13 +9,14 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
 from ..redaction import get_redactor
-from .ledger import LEDGER
+from .memory import MEMORY
 
 logger = get_logger("prefect_failtrack.metrics")
 
 
 def record_metrics(**metrics: float) -> None:
-    """Attach numbers to the current run's next transition and to its flow run's summary.
+    """Attach numbers to the current run's outcome (the row that ends its attempt) and so to
+    its flow run's summary.
 
     Call it inside a task or a flow; values add up across calls within an
     attempt. The flow summary counts each run's latest attempt, so a retried
@@ -54,18 +55,10 @@ def _record(metrics: dict[str, object]) -> None:
         return
     redact = get_redactor().redact  # a name may quote anything, a connection string too
     good = {redact(key): value for key, value in good.items()}
-    run_id = str(run.id)
-    entry = LEDGER.run(run_id)
-    flow_run_id = getattr(run, "flow_run_id", None) if task_ctx else run.id
-    summary = LEDGER.flow(str(flow_run_id)) if flow_run_id is not None else None
-    with LEDGER.lock:
-        if task_ctx is not None and entry.begin_attempt(int(run.run_count or 0)) and summary:
-            summary.metrics_by_run.pop(run_id, None)
+    memory = MEMORY.run(str(run.id))
+    with MEMORY.lock:  # reports from several threads of one run add up
         for key, value in good.items():
-            entry.pending_metrics[key] = entry.pending_metrics.get(key, 0) + value
-            entry.attempt_metrics[key] = entry.attempt_metrics.get(key, 0) + value
-        if summary is not None:
-            summary.metrics_by_run[run_id] = entry.attempt_metrics
+            memory.pending_metrics[key] = memory.pending_metrics.get(key, 0) + value
 
 
 def _finite(value: object) -> bool:

@@ -6,7 +6,6 @@ leaves the hook; so is the metadata.
 
 from __future__ import annotations
 
-import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -14,16 +13,12 @@ from functools import cache, partial
 from typing import Any
 
 from ..classification import Classification
-from ..classification.introspect import (
-    group_members,
-    qualified_name,
-    safe_getattr,
-    safe_message,
-)
+from ..classification.introspect import safe_message
 from ..fingerprint import fingerprint, user_frame
 from ..policy import RetryDecision
 from ..redaction import get_redactor, truncate
 from ..settings import FailtrackSettings, tolerant_settings
+from .stacks import format_exception
 
 #: Namespace of the ids given to transitions whose Prefect state id a hook cannot see.
 SYNTHETIC_ID_NAMESPACE = uuid.UUID("6f1c5c1e-5b7a-4d0e-9a43-3f2b7c1d8e90")
@@ -41,70 +36,30 @@ def synthetic_id(run_id: str, to_state: str, run_count: int) -> str:
     return str(uuid.uuid5(SYNTHETIC_ID_NAMESPACE, f"{run_id}:{to_state}:{run_count}"))
 
 
-#: Exceptions a stack trace may show, chains and group members together. Python's own
-#: formatting visits every member of every nested group, the same one as often as it is
-#: repeated: 15 members 5 levels deep take half a minute, 8 levels deep hours.
-MAX_STACK_EXCEPTIONS = 100
-
-
-def format_stack(exc: BaseException, max_chars: int | None = None) -> str | None:
-    """The traceback as Python prints it, cut after the line that reaches `max_chars`; only the
-    outermost exception's when its chains and groups hold more than `MAX_STACK_EXCEPTIONS`
-    exceptions. ``None`` if it cannot be had."""
-    try:
-        if _exceptions_to_format(exc) > MAX_STACK_EXCEPTIONS:
-            frames = traceback.format_tb(safe_getattr(exc, "__traceback__"))
-            head = "".join(["Traceback (most recent call last):\n", *frames]) if frames else ""
-            return (
-                f"{head}{qualified_name(type(exc))}: {safe_message(exc)}\n"
-                f"[failtrack: chained and grouped exceptions not shown, more than "
-                f"{MAX_STACK_EXCEPTIONS}]\n"
-            )
-        # Source lines are read as frames are formatted: only for the part that is kept.
-        formatted = traceback.TracebackException(
-            type(exc), exc, exc.__traceback__, lookup_lines=False, compact=True
-        ).format()
-        lines, size = [], 0
-        for line in formatted:
-            lines.append(line)
-            size += len(line)
-            if max_chars is not None and size >= max_chars:
-                break
-        return "".join(lines)[:max_chars]
-    except Exception:
-        return None
-
-
-def _exceptions_to_format(exc: BaseException) -> int:
-    """How many exceptions ``traceback`` would visit (links of a chain once, group members each
-    time they appear), counted up to one past `MAX_STACK_EXCEPTIONS`."""
-    seen, pending, count = {id(exc)}, [exc], 0
-    while pending and count <= MAX_STACK_EXCEPTIONS:
-        current = pending.pop()
-        count += 1
-        for attr in ("__cause__", "__context__"):
-            link = safe_getattr(current, attr)
-            if isinstance(link, BaseException) and id(link) not in seen:
-                seen.add(id(link))
-                pending.append(link)
-        pending.extend(group_members(current)[: MAX_STACK_EXCEPTIONS + 1])
-    return count
-
-
 def error_columns(
     exc: BaseException | None,
     classification: Classification | None,
     message: str | None = None,
+    stack: str | None = None,
 ) -> dict[str, Any]:
-    """The error columns of a failed transition (all None when there is no error)."""
+    """The error columns of a failed transition (all None when there is no error).
+
+    `message` and `stack`: the exception's message and traceback when the caller has them
+    already (`capture.failure.Failure`: ``str()`` of an exception is computed once per
+    failure); computed here otherwise.
+    """
     if classification is None:
         return {}
     limits = settings()
     redactor = get_redactor()
-    if exc is not None:
+    if exc is not None and message is None:
         message = safe_message(exc, limit=limits.message_limit * 4)
     clean_message = redactor.redact(message or "")
-    stack = format_stack(exc, limits.stack_limit * 4) if exc is not None else None
+    if exc is not None and stack is None:
+        known = message or ""
+        stack = format_exception(
+            exc, lambda e: known if e is exc else safe_message(e), limits.stack_limit * 4
+        )
     return {
         "error_type": classification.error_type.value,
         "error_class": classification.error_class,
@@ -184,13 +139,34 @@ def transition_row(
     }
 
 
+class Later:
+    """A column value found out when the row is made, in the recorder's writer thread (an
+    API read the pipeline's thread should not wait for). Its errors give ``fallback``."""
+
+    __slots__ = ("fallback", "find")
+
+    def __init__(self, find: Callable[[], Any], fallback: Any = None) -> None:
+        self.find, self.fallback = find, fallback
+
+    def __call__(self) -> Any:
+        try:
+            found = self.find()
+        except Exception:
+            return self.fallback
+        return self.fallback if found is None else found
+
+
 def pending_transition(**values: Any) -> Callable[[], dict[str, Any]]:
     """`transition_row` of `values`, made when called: what the hooks hand to the recorder.
 
     `values` must be the hook's own (immutable, or fresh objects nobody else changes):
     the row is made later, in another thread.
     """
-    return partial(transition_row, **values)
+    return partial(_made_later, values)
+
+
+def _made_later(values: dict[str, Any]) -> dict[str, Any]:
+    return transition_row(**{k: v() if isinstance(v, Later) else v for k, v in values.items()})
 
 
 def _text(value: Any) -> str | None:

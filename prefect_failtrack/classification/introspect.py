@@ -9,6 +9,8 @@ from __future__ import annotations
 import email.utils
 import math
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -106,8 +108,28 @@ def _class_attributes(cls: type) -> frozenset[str] | None:
     return frozenset(found)
 
 
+_known_message: ContextVar[tuple[BaseException, str] | None] = ContextVar(
+    "failtrack_known_message", default=None
+)
+
+
+@contextmanager
+def known_message(exc: BaseException, text: str) -> Iterator[None]:
+    """Within the block, `safe_message` answers `text` for `exc` without calling its
+    ``__str__`` again (a caller that already has it: ``str()`` may be slow, and is
+    computed once per failure)."""
+    token = _known_message.set((exc, text))
+    try:
+        yield
+    finally:
+        _known_message.reset(token)
+
+
 def safe_message(exc: BaseException, limit: int = MESSAGE_LIMIT) -> str:
     """``str(exc)`` cut to `limit` characters; never raises, even if ``__str__`` does."""
+    known = _known_message.get()
+    if known is not None and known[0] is exc:
+        return known[1][:limit]
     for render in (str, repr):
         try:
             text = render(exc)

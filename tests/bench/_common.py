@@ -143,7 +143,7 @@ class RowMaker:
             )
             if retry:
                 row.update(retry_delay_s=4.0, scheduled_at=at + timedelta(seconds=4),
-                           metadata={"decision": f"{error_type} — retry 1/3 in 4.0 s"})
+                           metadata={"decision": f"{error_type} — retry in 4.0 s ({error_type} budget 1/3)"})
         return row
 
     def rows(self, n: int) -> list[dict[str, Any]]:

@@ -60,7 +60,7 @@ def load(url: str, rows: int) -> tuple[int, float]:
             if copy:
                 _copy_transitions(connection, transitions)
             else:
-                insert_transitions(connection, transitions)
+                insert_transitions(connection, transitions, derive_summaries=False)
             insert_summaries(connection, summaries)
             written += len(transitions)
     dispose_engines()  # the report gets fresh connections, with default settings

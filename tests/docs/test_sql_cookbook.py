@@ -242,7 +242,7 @@ def audit(database_url: str) -> Iterator[Engine]:  # noqa: F811
     engine = get_engine(database_url)
     transitions, summaries = history()
     with engine.begin() as connection:
-        insert_transitions(connection, transitions)
+        insert_transitions(connection, transitions, derive_summaries=False)
         insert_summaries(connection, summaries)
     yield engine
     dispose_engines()

@@ -142,7 +142,7 @@ def test_one_task_per_class_writes_exactly_the_expected_sequences(audit_db: str)
     awaiting = tasks["recovers"][1]
     assert awaiting.reason == "type ConnectionResetError"
     assert awaiting.retry_delay_s == 0 and awaiting.retries_left == 1
-    assert awaiting.meta["decision"] == "TRANSIENT (type ConnectionResetError) — retry 1/2 in 0.0 s"
+    assert awaiting.meta["decision"] == "TRANSIENT (type ConnectionResetError) — retry in 0.0 s (TRANSIENT budget 1/2)"
     assert awaiting.meta["metrics"] == {"rows_read": 100}
     assert awaiting.origin == "source"
     assert awaiting.fingerprint and awaiting.fingerprint.startswith("v1:")

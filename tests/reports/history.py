@@ -166,7 +166,7 @@ class History:
 
     def write(self, engine: Engine) -> History:
         with engine.begin() as connection:
-            insert_transitions(connection, self.rows)
+            insert_transitions(connection, self.rows, derive_summaries=False)
             insert_summaries(connection, self.summaries)
         return self
 

@@ -242,7 +242,7 @@ def aged_rows(engine: Engine) -> None:
         updated_at=now - timedelta(days=1),
     )
     with engine.begin() as connection:
-        insert_transitions(connection, h.rows)
+        insert_transitions(connection, h.rows, derive_summaries=False)
         insert_summaries(connection, [*h.summaries, never_ended, only_updated])
 
 

@@ -12,7 +12,6 @@ from prefect_failtrack import ErrorType, apply_config, classify, redaction
 from prefect_failtrack import config as failtrack_config
 from prefect_failtrack.blocks import FailtrackConfig, RuleSpec
 from prefect_failtrack.capture import summary
-from prefect_failtrack.capture.ledger import MAX_FAILED_KEPT, FailedTask, FlowEntry
 from prefect_failtrack.classification import clear_rules
 
 
@@ -102,61 +101,6 @@ def test_an_invalid_pattern_adds_nothing(clean_process: None) -> None:
     with pytest.raises(ValueError, match="invalid redaction pattern"):
         redaction.add_patterns(r"ok-\d+", "[broken")
     assert redaction._added_patterns == []
-
-
-def failed(name: str, kind: ErrorType, attempts: int = 1, exhausted: bool = False) -> FailedTask:
-    from prefect_failtrack.classification import Classification
-
-    classification = Classification(kind, kind.retryable, "rule", "mod.Error", "mod.Error")
-    return FailedTask(
-        name=name, task_run_id=f"id-{name}", classification=classification,
-        message="boom | bang", fingerprint="v1:ab", attempts=attempts, retries_exhausted=exhausted,
-    )
-
-
-def entry(states: dict[str, str], failures: list[FailedTask]) -> FlowEntry:
-    flow = FlowEntry(tasks=dict(states))
-    for failure in failures:
-        flow.failed_task(failure.name, failure.classification, failure)
-    return flow
-
-
-def test_summary_speaks_plainly_then_gives_detail() -> None:
-    flow = entry(
-        {"a": "COMPLETED", "b": "FAILED", "c": "FAILED"},
-        [failed("pull-1", ErrorType.TIMEOUT, attempts=2, exhausted=True),
-         failed("check-2", ErrorType.DEPENDENCY, attempts=3)],
-    )
-    text = summary.render("brave-otter", "Failed", flow, None)
-    assert text.splitlines()[:8] == [
-        "# Flow run 'brave-otter' ended Failed",
-        "",
-        "**2 of 3 task runs failed**; partial success: 1 completed.",
-        "",
-        "## What went wrong",
-        "",
-        (
-            "- **pull-1**: TIMEOUT, it took longer than allowed; look for a slow dependency or "
-            "raise the timeout (2 attempts, retries exhausted)."
-        ),
-        (
-            "- **check-2**: DEPENDENCY, something it depends on failed first; look at that "
-            "failure first (3 attempts)."
-        ),
-    ]
-    assert "| pull-1 | TIMEOUT | rule | mod.Error | boom \\| bang | 2 | `v1:ab` |" in text
-
-
-def test_summary_of_many_failures_is_bounded() -> None:
-    states = {f"t{i}": "FAILED" for i in range(MAX_FAILED_KEPT + 7)}
-    failures = [failed(f"t{i}", ErrorType.UNKNOWN) for i in range(MAX_FAILED_KEPT + 7)]
-    flow = entry(states, failures)
-    assert len(flow.failed) == MAX_FAILED_KEPT
-    assert flow.failures_by_class == {"UNKNOWN": MAX_FAILED_KEPT + 7}
-    text = summary.render("x", "Failed", flow, None)
-    total = MAX_FAILED_KEPT + 7
-    assert f"**{total} of {total} task runs failed**; none completed." in text
-    assert "- ... and 7 more failed task run(s)." in text
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def no_filters():
         ("Running hook 'my_hook' in response to entering state 'Running'", True),
         ("Hook 'on_task_running' finished running successfully", True),  # a user's own
         ("Finished in state Completed()", True),
-        ("failtrack: load — TRANSIENT (http 503) — retry 1/3 in 2.0 s", True),
+        ("failtrack: load — TRANSIENT (http 503) — retry in 2.0 s (TRANSIENT budget 1/3)", True),
     ],
 )
 def test_only_the_lines_around_failtrack_hooks_are_dropped(message, kept) -> None:

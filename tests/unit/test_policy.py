@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from prefect_failtrack import Backoff, ErrorType, RetryPolicy, TransientError, classify, task_options
 from prefect_failtrack.capture import FlowOptions
-from prefect_failtrack.capture.bridge import ClassDelays, choose_delay
+from prefect_failtrack.capture.bridge import ClassDelays, choose_delay, clear_delay
 
 
 def decision(policy: RetryPolicy, exc: BaseException, **spent: int):
@@ -50,7 +50,7 @@ def test_decide_counts_the_budget_of_the_class() -> None:
     assert (third.retry, third.attempt, third.delay, third.retries_left) == (True, 3, 8.0, 0)
     spent = decision(policy, TransientError("x"), TRANSIENT=3)
     assert not spent.retry
-    assert spent.message == "TRANSIENT (carried by the exception) — retries exhausted (3/3)"
+    assert spent.message == "TRANSIENT (carried by the exception) — not retried: TRANSIENT budget spent (3/3)"
 
 
 def test_budgets_of_other_classes_do_not_count() -> None:
@@ -68,7 +68,7 @@ def test_retry_after_replaces_the_computed_delay_within_the_cap() -> None:
 def test_messages_read_like_the_ui_shows_them() -> None:
     policy = RetryPolicy.default().override(ErrorType.TRANSIENT, jitter=0)
     assert decision(policy, TransientError("x"), TRANSIENT=1).message == (
-        "TRANSIENT (carried by the exception) — retry 2/3 in 4.0 s"
+        "TRANSIENT (carried by the exception) — retry in 4.0 s (TRANSIENT budget 2/3)"
     )
     assert decision(policy, KeyError("k")).message == "PERMANENT (type KeyError) — not retried"
 
@@ -103,13 +103,14 @@ def test_never_retries_nothing() -> None:
     assert RetryPolicy.never().total_budget == 0
 
 
-def test_class_delays_answer_the_chosen_delay_once() -> None:
+def test_class_delays_are_a_list_that_keeps_its_fallback() -> None:
+    """The chosen delay is claimed by the task run it was chosen for (read inside its
+    TaskRunContext: tests/integration/test_retries.py); elsewhere the fallback answers."""
     delays = ClassDelays(fallback=1.5)
     assert isinstance(delays, list) and len(delays) == 1  # what Task.__init__ accepts
-    assert delays[0] == 1.5
-    choose_delay(7.0)
-    assert delays[min(3, len(delays) - 1)] == 7.0  # how the task engine indexes it
-    assert delays[0] == 1.5  # consumed
+    choose_delay("some-task-run", 7.0)
+    assert delays[min(3, len(delays) - 1)] == 1.5  # no task run here to claim it
+    clear_delay("some-task-run")
     assert pickle.loads(pickle.dumps(delays))[0] == 1.5
 
 
