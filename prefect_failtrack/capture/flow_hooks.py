@@ -155,12 +155,15 @@ class FlowHooks(Recording):
             recorder().record_transition(rows.pending_transition(
                 row_id=returned.id, run_kind="task", run_id=task_run_id,
                 flow_run_id=iso_id(flow_run.id), task_run_id=task_run_id,
-                name=rows.Later(functools.partial(_task_name_from_api, task_run_id), "unknown task"),
+                name=rows.Later(functools.partial(_task_name, task_run_id), "unknown task"),
                 flow_name=flow.name, deployment_id=flow_run.deployment_id,
                 from_state="Pending", to_state="NotReady", to_state_type=returned.type.value,
                 occurred_at=returned.timestamp, duration_ms=None, run_count=0,
                 origin=self.origin, tags=tuple(flow_run.tags or ()),
-                metadata={"source": "flow-end"}, **columns,
+                metadata=rows.Later(
+                    functools.partial(_not_ready_metadata, task_run_id), {"source": "flow-end"}
+                ),
+                **columns,
             ))
 
     # ---------------------------------------------------------------- flow retries
@@ -259,23 +262,35 @@ def _parent_from_api(parent_task_run_id: Any) -> str | None:
     return local.parent_from_api(parent_task_run_id)
 
 
-def _task_name_from_api(task_run_id: Any) -> str | None:
-    """A task run's task name, from Prefect's API (its states arrive there as events: a
-    short wait for the first one)."""
+@functools.lru_cache(maxsize=256)
+def _task_run_from_api(task_run_id: Any) -> Any:
+    """A task run as Prefect's API has it (its states arrive there as events: a short wait
+    for the first one); ``None`` when it cannot be read."""
     import time
 
     from prefect.client.orchestration import get_client
-
-    from ..reconcile import task_name
 
     for wait in (0.0, 0.2, 0.5, 1.0):
         time.sleep(wait)
         try:
             with get_client(sync_client=True) as client:
-                return task_name(client.read_task_run(task_run_id))
+                return client.read_task_run(task_run_id)
         except Exception:
             continue
     return None
+
+
+def _task_name(task_run_id: Any) -> str | None:
+    from ..reconcile import task_name
+
+    task_run = _task_run_from_api(task_run_id)
+    return task_name(task_run) if task_run is not None else None
+
+
+def _not_ready_metadata(task_run_id: Any) -> dict[str, Any]:
+    task_run = _task_run_from_api(task_run_id)
+    found = {"run_name": task_run.name} if task_run is not None else {}
+    return {"source": "flow-end", **found}
 
 
 def _returned_states(state: Any) -> list[Any]:

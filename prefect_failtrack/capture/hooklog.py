@@ -37,7 +37,15 @@ class QuietFailtrackHooks(logging.Filter):
         if record.levelno != logging.INFO:
             return True
         message = record.msg
-        return not (isinstance(message, str) and HOOK_PREFIX in message and _LINE.match(message))
+        if not isinstance(message, str):
+            return True
+        if HOOK_PREFIX not in message:
+            # The runner formats with arguments: "Running hook %r in response to entering
+            # state %r" (prefect/runner/_hook_runner.py); the engines with f-strings.
+            if not record.args or "hook" not in message.lower():
+                return True
+            message = record.getMessage()
+        return not (HOOK_PREFIX in message and _LINE.match(message))
 
 
 def quiet_hook_lines() -> None:

@@ -44,6 +44,9 @@ from .encoding import utcnow
 from .models import flow_runs, transitions
 
 FINAL_TYPES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+ENDING_TYPES = FINAL_TYPES | {"CANCELLING"}
+"""A flow run whose last row is of one of these has a summary (Cancelling: the runner runs
+the cancellation hooks then, and sets Cancelled after, without a hook)."""
 FAILED_TYPES = frozenset({"FAILED", "CRASHED"})
 NOT_READY = "NotReady"
 DEPENDENCY = "DEPENDENCY"
@@ -133,7 +136,8 @@ class FlowRunView:
 
     @property
     def final(self) -> bool:
-        return self.final_state_type in FINAL_TYPES
+        """Whether the flow run has ended (or is being cancelled): it gets a summary."""
+        return self.final_state_type in ENDING_TYPES
 
     def worst(self) -> tuple[str, RunOutcome] | None:
         """What failed the flow run, when it failed without an exception of its own: the
@@ -260,7 +264,7 @@ def fold(flow_run_id: str, rows: Iterable[dict[str, Any]]) -> FlowRunView:
         running = [r for r in own if r["to_state_type"] == "RUNNING"]
         view.started_at = running[0]["occurred_at"] if running else None
         view.final_state, view.final_state_type = last["to_state"], last["to_state_type"]
-        view.ended_at = last["occurred_at"] if last["to_state_type"] in FINAL_TYPES else None
+        view.ended_at = last["occurred_at"] if last["to_state_type"] in ENDING_TYPES else None
         view.tags = list(last["tags"] or [])
         view.parent_flow_run_id = next(
             (r["parent_flow_run_id"] for r in own if r["parent_flow_run_id"]), None
@@ -327,7 +331,7 @@ def touched(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     subflow's)."""
     ending = {
         str(r.get("run_id")) for r in rows
-        if r.get("run_kind") == "flow" and r.get("to_state_type") in FINAL_TYPES
+        if r.get("run_kind") == "flow" and r.get("to_state_type") in ENDING_TYPES
     }  # fmt: skip
     named = {r.get("flow_run_id") for r in rows} | {r.get("parent_flow_run_id") for r in rows}
     named = {str(fid) for fid in named if fid} - ending

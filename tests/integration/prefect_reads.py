@@ -72,3 +72,21 @@ def failtrack_events(flow_run_id: Any, expected: int, timeout: float = 30) -> li
         if len(events) >= expected or time.monotonic() > deadline:
             return events
         time.sleep(0.5)
+
+
+def run_logs(flow_run_id: Any, until: Any = None, timeout: float = 20) -> list[Any]:
+    """The logs of a flow run and its task runs, as Prefect stores them (its API log handler
+    ships them in the background: prefect/logging/handlers.py, APILogHandler), polled until
+    ``until(logs)`` holds or `timeout` passes."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    deadline = time.monotonic() + timeout
+    log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    while True:
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(log_filter, limit=200, offset=0)
+        if until is None or until(logs) or time.monotonic() > deadline:
+            return logs
+        time.sleep(0.5)

@@ -80,3 +80,18 @@ def test_the_filter_goes_on_once_and_only_when_asked(no_filters, monkeypatch) ->
     for name in hooklog.LOGGERS:
         filters = logging.getLogger(name).filters
         assert sum(isinstance(f, QuietFailtrackHooks) for f in filters) == 1
+
+
+def test_the_runners_lines_formatted_with_arguments_are_left_out_too() -> None:
+    """prefect/runner/_hook_runner.py logs ``"Running hook %r in response to entering state
+    %r"`` with arguments, where the engines use f-strings."""
+    quiet = QuietFailtrackHooks()
+
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("prefect.flow_runs", logging.INFO, __file__, 1, msg, args, None)
+
+    assert not quiet.filter(record("Running hook %r in response to entering state %r",
+                                   "failtrack_on_flow_end", "Crashed"))
+    assert not quiet.filter(record("Hook %r finished running successfully", "failtrack_on_flow_end"))
+    assert quiet.filter(record("Running hook %r in response to entering state %r",
+                               "notify_team", "Crashed"))
