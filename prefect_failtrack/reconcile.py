@@ -15,11 +15,26 @@ under a synthetic id. Rows are built exactly as the hooks build them
 Which flow runs: those failtrack tracked (the ``failtrack.tracked`` label that
 `tracked_flow` puts on its runs, or any row already in the table), or every
 flow run in the window with ``all_runs=True``.
+
+Beyond filling in rows:
+
+- **Summaries are repaired**, not only added: each flow run's summary is derived again
+  from its rows (`prefect_failtrack.store.summaries`) and rewritten where it differs
+  (a summary written while rows were missing, or by an older failtrack).
+- **Orphans are closed**: a task run still Running, Retrying or waiting to retry when its
+  flow run has ended (the process that ran it is gone: the flow run crashed, was
+  cancelled, or a worker was killed) gets a ``Crashed`` row that says why, so that it
+  stops being listed as stuck.
+- **Names are the hooks'**: a task run is named by its task, as the hooks name it
+  (from a row the hooks wrote, else from Prefect's run name).
+- **A grace period**: task states reach Prefect's API as events, stored a moment
+  later; flow runs that ended less than `grace` ago are read again once it has passed,
+  so that a reconcile right after flows end misses nothing.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,20 +48,30 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, State, StateType, TaskRun
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
-from prefect.exceptions import UpstreamTaskError
+from prefect.exceptions import CrashedRun, UpstreamTaskError
 from pydantic import BaseModel
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
 from .capture import rows
-from .capture.tracker import TRACKED_LABEL
+from .capture.flow_hooks import TRACKED_LABEL
 from .classification import classify
 from .classification.text import exception_from_state_message
+from .store import summaries
 from .store.database import ensure_schema, get_engine, resolve_database_url
 from .store.models import FlowRunSummary, Transition
-from .store.writes import insert_summaries, insert_transitions
+from .store.writes import insert_transitions
 
 PAGE = 200
 FAILURE_TYPES = {StateType.FAILED, StateType.CRASHED}
+OPEN_TYPES = {StateType.RUNNING, StateType.SCHEDULED, StateType.PENDING}
+"""A task run whose last state is one of these is still going, unless its flow run ended."""
+GRACE = timedelta(seconds=10)
+SUMMARY_FIELDS = (
+    "final_state", "tasks_total", "tasks_completed", "tasks_failed", "tasks_not_ready",
+    "subflows_total", "subflows_failed", "failures_by_class", "retries_spent",
+    "partial_success", "metrics",
+)  # fmt: skip
 
 
 class ReconcileResult(BaseModel):
@@ -57,6 +82,9 @@ class ReconcileResult(BaseModel):
     states_read: int = 0
     inserted: int = 0
     summaries_added: int = 0
+    summaries_repaired: int = 0
+    orphans_closed: int = 0
+    revisited: int = 0
 
 
 def reconcile(
@@ -65,14 +93,17 @@ def reconcile(
     all_runs: bool = False,
     flow_run_ids: Iterable[UUID | str] | None = None,
     url: str | None = None,
+    grace: timedelta = GRACE,
 ) -> ReconcileResult:
-    """Insert the transitions the table lacks, for flow runs expected to start since `since`.
+    """Insert the transitions the table lacks, for flow runs expected to start since `since`;
+    repair their summaries and close their orphaned task runs.
 
     Args:
         since: a window back from now, or a start time.
         all_runs: also plain Prefect runs that failtrack never tracked.
         flow_run_ids: reconcile exactly these flow runs instead of a window.
         url: the audit database; default as everywhere (settings, block, SQLite).
+        grace: flow runs that ended less than this ago are read again once it has passed.
     """
     url = url or resolve_database_url()
     ensure_schema(url)
@@ -84,7 +115,25 @@ def reconcile(
             runs = _tracked(engine, runs)
         for flow_run in runs:
             _reconcile_flow_run(client, engine, flow_run, result)
+        recent = [r for r in runs if _ended_within(r, grace)]
+        if recent:
+            last_end = max(r.state.timestamp for r in recent if r.state is not None)
+            time.sleep(max((last_end + grace - datetime.now(UTC)).total_seconds(), 0))
+            again = ReconcileResult()
+            for flow_run in _flow_runs(client, since, [r.id for r in recent]):
+                _reconcile_flow_run(client, engine, flow_run, again)
+            result.revisited = len(recent)
+            for field in ("inserted", "summaries_added", "summaries_repaired", "orphans_closed"):
+                setattr(result, field, getattr(result, field) + getattr(again, field))
     return result
+
+
+def _ended_within(flow_run: FlowRun, grace: timedelta) -> bool:
+    state = flow_run.state
+    return (
+        state is not None and state.is_final() and grace.total_seconds() > 0
+        and datetime.now(UTC) - state.timestamp < grace
+    )
 
 
 def _flow_runs(
@@ -119,31 +168,95 @@ def _tracked(engine: Any, runs: list[FlowRun]) -> list[FlowRun]:
 
 
 def _reconcile_flow_run(
-    client: SyncPrefectClient, engine: Any, flow_run: FlowRun, result: ReconcileResult
+    client: SyncPrefectClient, engine: Engine, flow_run: FlowRun, result: ReconcileResult
 ) -> None:
     flow_name = _flow_name(client, flow_run)
     candidates = history_rows("flow", flow_run, client.read_flow_run_states(flow_run.id),
                               flow_run, flow_name, flow_name)
     task_runs = _task_runs(client, flow_run.id)
-    finals: list[tuple[TaskRun, State | None, dict[str, Any] | None]] = []
+    known_names = _names_in_table(engine, [str(t.id) for t in task_runs])
     for task_run in task_runs:
         states = client.read_task_run_states(task_run.id)
-        task_rows = history_rows("task", task_run, states, flow_run, flow_name, task_name(task_run))
-        candidates.extend(task_rows)
-        failure = next((r for r in reversed(task_rows) if r.get("error_type")), None)
-        finals.append((task_run, states[-1] if states else None, failure))
+        name = known_names.get(str(task_run.id)) or task_name(task_run)
+        candidates.extend(history_rows("task", task_run, states, flow_run, flow_name, name))
+    candidates.extend(_orphans_closed(flow_run, candidates))
     result.flow_runs += 1
     result.task_runs += len(task_runs)
     result.states_read += len(candidates)
     missing = _missing(engine, candidates)
+    flow_run_id = str(flow_run.id)
     with engine.begin() as connection:
+        before = _summary(connection, flow_run_id)
         if missing:
             insert_transitions(connection, missing)
         result.inserted += len(missing)
-        if flow_run.state is not None and flow_run.state.is_final():
-            if not _has_summary(engine, flow_run.id):
-                insert_summaries(connection, [summary_row(flow_run, flow_name, finals, candidates)])
-                result.summaries_added += 1
+        result.orphans_closed += sum(1 for r in missing if r["metadata"].get("orphan"))
+        summaries.refresh(connection, [flow_run_id])  # derived again, whatever changed
+        after = _summary(connection, flow_run_id)
+    if after is not None and before is None:
+        result.summaries_added += 1
+    elif after is not None and before is not None and after != before:
+        result.summaries_repaired += 1
+
+
+def _summary(connection: Connection, flow_run_id: str) -> dict[str, Any] | None:
+    from sqlalchemy import select as core_select
+
+    from .store.models import flow_runs
+
+    row = connection.execute(
+        core_select(*(flow_runs.c[name] for name in SUMMARY_FIELDS))
+        .where(flow_runs.c.flow_run_id == flow_run_id)
+    ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def _orphans_closed(flow_run: FlowRun, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A ``Crashed`` row for each task run still going when its flow run ended."""
+    state = flow_run.state
+    if state is None or not state.is_final():
+        return []
+    last: dict[str, dict[str, Any]] = {}
+    for row in candidates:
+        if row["run_kind"] == "task":
+            seen = last.get(row["run_id"])
+            if seen is None or row["occurred_at"] >= seen["occurred_at"]:
+                last[row["run_id"]] = row
+    closed = []
+    for run_id, row in last.items():
+        if row["to_state_type"] not in {t.value for t in OPEN_TYPES} or row["to_state"] == "NotReady":
+            continue
+        why = (
+            f"its flow run ended {state.name} while it was {row['to_state']}: the process "
+            "that ran it is gone (closed by failtrack reconcile)"
+        )
+        columns = rows.error_columns(None, classify(CrashedRun(why)), message=why)
+        closed.append(rows.transition_row(
+            row_id=rows.synthetic_id(run_id, "Crashed", row["run_count"]),
+            run_kind="task", run_id=run_id, flow_run_id=str(flow_run.id), task_run_id=run_id,
+            name=row["name"], flow_name=row["flow_name"], deployment_id=row["deployment_id"],
+            from_state=row["to_state"], to_state="Crashed", to_state_type="CRASHED",
+            occurred_at=max(state.timestamp, row["occurred_at"]),
+            duration_ms=int((max(state.timestamp, row["occurred_at"]) - row["occurred_at"])
+                            .total_seconds() * 1000),
+            run_count=row["run_count"], origin=None, tags=row["tags"],
+            metadata={"source": "reconcile", "orphan": True, "reason": why}, **columns,
+        ))
+    return closed
+
+
+def _names_in_table(engine: Engine, run_ids: list[str]) -> dict[str, str]:
+    """The names the hooks gave these runs (their task's name), where they wrote a row."""
+    names: dict[str, str] = {}
+    with Session(engine) as session:
+        for chunk in _chunks(run_ids, 500):
+            query = select(Transition.run_id, Transition.name, Transition.meta).where(
+                col(Transition.run_id).in_(chunk)
+            )
+            for run_id, name, meta in session.exec(query):
+                if (meta or {}).get("source") != "reconcile":
+                    names.setdefault(run_id, name)
+    return names
 
 
 def history_rows(
@@ -222,42 +335,6 @@ def _missing(engine: Any, candidates: list[dict[str, Any]]) -> list[dict[str, An
         seen.add(key)
         missing.append(row)
     return missing
-
-
-def _has_summary(engine: Any, flow_run_id: UUID) -> bool:
-    with Session(engine) as session:
-        return session.get(FlowRunSummary, str(flow_run_id)) is not None
-
-
-def summary_row(
-    flow_run: FlowRun,
-    flow_name: str | None,
-    finals: list[tuple[TaskRun, State | None, dict[str, Any] | None]],
-    history: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """A flow run summary from the API's view (no user metrics: only hooks see those)."""
-    completed = sum(1 for _, s, _ in finals if s is not None and s.type == StateType.COMPLETED)
-    failed = [(t, s, f) for t, s, f in finals if s is not None and s.type in FAILURE_TYPES]
-    by_class = Counter(f["error_type"] for _, _, f in failed if f)
-    state = flow_run.state
-    return {
-        "flow_run_id": str(flow_run.id),
-        "flow_name": flow_name,
-        "deployment_id": str(flow_run.deployment_id) if flow_run.deployment_id else None,
-        "started_at": flow_run.start_time,
-        "ended_at": state.timestamp if state else None,
-        "final_state": state.name if state else None,
-        "final_state_type": state.type.value if state else None,
-        "tasks_total": len(finals),
-        "tasks_completed": completed,
-        "tasks_failed": len(failed),
-        "failures_by_class": dict(by_class),
-        "retries_spent": sum(1 for r in history if r["to_state"] == "AwaitingRetry"),
-        "partial_success": completed > 0 and len(failed) > 0,
-        "metrics": {},
-        "tags": rows.redacted_tags(flow_run.tags),
-        "updated_at": datetime.now(UTC),
-    }
 
 
 def _task_runs(client: SyncPrefectClient, flow_run_id: UUID) -> list[TaskRun]:
