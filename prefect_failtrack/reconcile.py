@@ -58,6 +58,7 @@ from .capture.flow_hooks import TRACKED_LABEL
 from .classification import classify
 from .classification.text import exception_from_state_message
 from .store import summaries
+from .store.driver import Driver
 from .store.database import ensure_schema, get_engine, resolve_database_url
 from .store.models import FlowRunSummary, Transition
 from .store.writes import insert_transitions
@@ -191,7 +192,7 @@ def _reconcile_flow_run(
             insert_transitions(connection, missing)
         result.inserted += len(missing)
         result.orphans_closed += sum(1 for r in missing if r["metadata"].get("orphan"))
-        summaries.refresh(connection, [flow_run_id])  # derived again, whatever changed
+        summaries.refresh(Driver.of_sqlalchemy(connection), [flow_run_id])  # derived again
         after = _summary(connection, flow_run_id)
     if after is not None and before is None:
         result.summaries_added += 1

@@ -19,6 +19,7 @@ from prefect.settings import get_current_settings
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
+from prefect_failtrack.store.columns import HEAD_REVISION
 from prefect_failtrack.store.encoding import json_default, json_dumps
 from prefect_failtrack.store.location import resolve_database_url, url_from_block
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "failtrack_alembic_version"
-HEAD_REVISION = "0003"
-"""The newest migration this package ships (a test keeps it equal to Alembic's head)."""
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 _engines: dict[str, Engine] = {}

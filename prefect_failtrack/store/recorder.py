@@ -5,9 +5,10 @@ idempotent inserts. When the queue is full, or the database is down, rows go to 
 spool file and are replayed once the database answers (in this process or the next).
 
 The pipeline's thread pays for the queue only: this module imports no SQLAlchemy, and
-the database URL (which may need the configuration block, an API call), the engine, the
-schema check and the first connection are the writer thread's work (`sink`, imported
-there). When the audit database does not match failtrack's schema, rows are spooled,
+the database URL (which may need the configuration block, an API call), the connection
+and the schema check are the writer thread's work. It writes SQLite and PostgreSQL
+(psycopg 3) through the driver alone (`direct`), and any other URL through SQLAlchemy
+(`sink`); SQLAlchemy and Alembic load only to create or upgrade the schema. When the audit database does not match failtrack's schema, rows are spooled,
 the problem is reported once with the command that fixes it, and the schema is checked
 again every `SCHEMA_RECHECK` seconds, quietly.
 """
@@ -30,8 +31,6 @@ from prefect_failtrack.store.encoding import utcnow
 from prefect_failtrack.store.location import resolve_database_url
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
-
     from prefect_failtrack.store.summaries import FlowRunView
 
 logger = get_logger("prefect_failtrack.recorder")
@@ -95,6 +94,8 @@ class Recorder:
         self._replay_due = True  # a previous process may have left a spool
         self._next_sweep = 0.0
         self._inflight: list[spool.Entry] | None = None  # the batch being written now
+        self._active: Any = None  # the writer (direct or SQLAlchemy), made in the writer thread
+        self._checked = False  # its schema checked
         self._producers: list[Callable[[], None]] = []
         self._signals = 0  # flush markers and stops in the queue: the writer must not wait
         self._signals_lock = threading.Lock()
@@ -204,9 +205,7 @@ class Recorder:
         if not self.flush(timeout) or not self.healthy:
             return None
         try:
-            from prefect_failtrack.store import sink
-
-            return sink.read_view(self.url, flow_run_id)
+            return self._writer_ready().view(flow_run_id)
         except Exception as exc:
             logger.warning("failtrack could not read flow run %s back (%s).",
                            flow_run_id, _describe(exc))
@@ -217,9 +216,7 @@ class Recorder:
         if not self.healthy:
             return None
         try:
-            from prefect_failtrack.store import sink
-
-            return sink.count_spent(self.url, run_id)
+            return self._writer_ready().spent(run_id)
         except Exception:
             return None
 
@@ -287,6 +284,8 @@ class Recorder:
                 # still cannot be written stays in the spool, unclaimed, for the next process.
                 if self._replay_due or not self.healthy:
                     self._guarded(self._replay)
+                if self._active is not None:
+                    self._guarded(self._active.close)
                 return
 
     def _guarded(self, step: Callable[..., None], *args: Any) -> None:
@@ -402,27 +401,20 @@ class Recorder:
     def _store(self, batch: Sequence[spool.Entry]) -> bool:
         """Insert the batch; ``False`` when the database cannot take it now (an outage or a
         schema problem, each reported)."""
-        from prefect_failtrack.store import sink
-
-        engine = None
+        writer = None
         try:
-            engine = self._engine()
-            with engine.begin() as connection:
-                self._execute(connection, batch)
+            writer = self._writer()
+            self._writer_ready()
+            self._write_batch(writer, batch)
         except Exception as exc:
-            if sink.is_schema_error(exc):
-                self._on_schema_problem(sink.schema_problem(self.url, exc))
-                return False
-            if engine is None or not sink.is_bad_data(exc):
-                self._outage(exc)
+            kind = self._kind(writer, exc)
+            if kind != "bad_data" or writer is None:
+                self._failed(kind, exc)
                 return False
             try:
-                refused = sink.store_one_by_one(engine, batch, self._execute)
+                refused = writer.write_each(batch)
             except Exception as error:
-                if sink.is_schema_error(error):
-                    self._on_schema_problem(sink.schema_problem(self.url, error))
-                else:
-                    self._outage(error)
+                self._failed(self._kind(writer, error), error)
                 return False
             if refused:
                 self._count("rejected", len(refused))
@@ -436,16 +428,12 @@ class Recorder:
     def _reachable(self) -> bool:
         """Whether the database answers, its schema matching, now (tried before claiming a
         spool while it was down or did not match)."""
-        from prefect_failtrack.store import sink
-
+        writer = None
         try:
-            with self._engine().connect():
-                pass
+            writer = self._writer()
+            self._writer_ready(recheck=True)
         except Exception as exc:
-            if sink.is_schema_error(exc):
-                self._on_schema_problem(sink.schema_problem(self.url, exc))
-            else:
-                self._outage(exc)
+            self._failed(self._kind(writer, exc), exc)
             return False
         self._back_up()
         return True
@@ -465,16 +453,50 @@ class Recorder:
                 "failtrack audit database %s answers again; replaying the spool.", self._safe_url()
             )
 
-    def _engine(self) -> Engine:
-        """The engine to write with, its schema checked (the seam tests use to simulate outages)."""
-        from prefect_failtrack.store import sink
+    def _writer(self) -> Any:
+        """The writer for this recorder's database (the seam tests use to take it away)."""
+        if self._active is None:
+            self._active = make_writer(self.url)
+        return self._active
 
-        return sink.engine_for(self.url)
+    def _writer_ready(self, recheck: bool = False) -> Any:
+        """The writer, its schema checked (once, or again with `recheck`): a database not at
+        failtrack's revision is brought there by Alembic first (`database.ensure_schema`)."""
+        writer = self._writer()
+        if recheck or not self._checked:
+            from prefect_failtrack.store.direct import NotAtHead
 
-    def _execute(self, connection: Connection, batch: Sequence[spool.Entry]) -> None:
-        from prefect_failtrack.store import sink
+            try:
+                writer.check()
+            except NotAtHead:
+                from prefect_failtrack.store.database import ensure_schema, forget_schema
 
-        sink.execute(connection, batch)
+                forget_schema(self.url)
+                ensure_schema(self.url)
+                writer.check()
+            self._checked = True
+        return writer
+
+    def _write_batch(self, writer: Any, batch: Sequence[spool.Entry]) -> None:
+        writer.write(batch)
+
+    def _kind(self, writer: Any, exc: BaseException) -> str:
+        """``"schema"``, ``"bad_data"`` or ``"outage"``."""
+        if type(exc).__name__ == "SchemaProblem":
+            return "schema"
+        if writer is not None:
+            try:
+                return str(writer.kind_of(exc))
+            except Exception:
+                return "outage"
+        return "outage"
+
+    def _failed(self, kind: str, exc: BaseException) -> None:
+        self._checked = False  # the schema is checked again at the next write
+        if kind == "schema":
+            self._on_schema_problem(exc)
+        else:
+            self._outage(exc)
 
     # -- when things go wrong ----------------------------------------------------------
 
@@ -517,6 +539,10 @@ class Recorder:
 
     def _on_schema_problem(self, problem: BaseException) -> None:
         """Reported once (until it is fixed); checked again every `SCHEMA_RECHECK` seconds."""
+        if type(problem).__name__ != "SchemaProblem":
+            from prefect_failtrack.store import sink
+
+            problem = sink.schema_problem(self.url, problem)
         text = str(problem)
         if self._schema_problem is None:
             logger.error(
@@ -534,6 +560,18 @@ class Recorder:
             return safe_url(self.url)
         except Exception:
             return "<unparsable URL>"
+
+
+def make_writer(url: str) -> Any:
+    """The driver-level writer (`direct`) where it can write `url`, else SQLAlchemy's."""
+    from prefect_failtrack.store.direct import Direct
+
+    direct = Direct.for_url(url)
+    if direct is not None:
+        return direct
+    from prefect_failtrack.store.sink import SqlalchemyWriter
+
+    return SqlalchemyWriter(url)
 
 
 def _describe(exc: BaseException) -> str:

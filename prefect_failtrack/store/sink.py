@@ -119,31 +119,58 @@ def describe(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+class SqlalchemyWriter:
+    """The recorder's writer for databases the driver-level path (`direct`) does not
+    write: any SQLAlchemy URL failtrack supports."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def check(self) -> None:
+        engine_for(self.url)
+
+    def write(self, batch: Sequence[Entry]) -> None:
+        with engine_for(self.url).begin() as connection:
+            execute(connection, batch)
+
+    def write_each(self, batch: Sequence[Entry]) -> list[BaseException]:
+        return store_one_by_one(engine_for(self.url), batch, execute)
+
+    def view(self, flow_run_id: str) -> summaries.FlowRunView:
+        return read_view(self.url, flow_run_id)
+
+    def spent(self, run_id: str) -> dict[str, int]:
+        return count_spent(self.url, run_id)
+
+    def kind_of(self, exc: BaseException) -> str:
+        if is_schema_error(exc):
+            return "schema"
+        return "bad_data" if is_bad_data(exc) else "outage"
+
+    def close(self) -> None:
+        return None
+
+
 def read_view(url: str, flow_run_id: str) -> summaries.FlowRunView:
     """The flow run's view, read from the table (`summaries.views`)."""
+    from prefect_failtrack.store.driver import Driver
+
     with engine_for(url).connect() as connection:
-        return summaries.views(connection, [flow_run_id])[flow_run_id]
+        return summaries.views(Driver.of_sqlalchemy(connection), [flow_run_id])[flow_run_id]
 
 
 def count_spent(url: str, run_id: str) -> dict[str, int]:
-    """Retries already spent on a run, per class: its AwaitingRetry rows (an attempt that
-    lands in another process finds its budget here)."""
-    from sqlalchemy import func, select
+    """Retries already spent on a run, per class (an attempt that lands in another process
+    finds its budget here)."""
+    from prefect_failtrack.store.driver import Driver
 
-    from prefect_failtrack.store.models import transitions
-
-    t = transitions.c
-    query = (
-        select(t.error_type, func.count())
-        .where(t.run_id == run_id, t.to_state == "AwaitingRetry", t.error_type.is_not(None))
-        .group_by(t.error_type)
-    )
     with engine_for(url).connect() as connection:
-        return {kind: n for kind, n in connection.execute(query)}
+        return summaries.spent(Driver.of_sqlalchemy(connection), run_id)
 
 
 __all__ = [
     "SUMMARY",
+    "SqlalchemyWriter",
     "TRANSITION",
     "count_spent",
     "describe",

@@ -38,10 +38,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
-
-from .encoding import utcnow
-from .models import flow_runs, transitions
+from .columns import FLOW_RUNS, SUMMARY_COLUMNS, TRANSITIONS
+from .driver import Driver
+from .encoding import storable, utcnow
 
 FINAL_TYPES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 ENDING_TYPES = FINAL_TYPES | {"CANCELLING"}
@@ -284,26 +283,27 @@ def fold(flow_run_id: str, rows: Iterable[dict[str, Any]]) -> FlowRunView:
     return view
 
 
-def read_rows(connection: Connection, flow_run_ids: Sequence[str]) -> list[dict[str, Any]]:
+# -- the table side: the same SQL for SQLAlchemy's connections and the driver's -------------
+
+
+def read_rows(driver: Driver, flow_run_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The rows `fold` needs for these flow runs: theirs, their tasks', their subflows'."""
-    t = transitions.c
-    columns = [t[name] for name in _COLUMNS]
+    columns = ", ".join(_COLUMNS)
     found: list[dict[str, Any]] = []
     for first in range(0, len(flow_run_ids), CHUNK):
         chunk = list(flow_run_ids[first : first + CHUNK])
-        query = select(*columns).where(
-            or_(
-                t.flow_run_id.in_(chunk),
-                and_(t.parent_flow_run_id.in_(chunk), t.run_kind == "flow"),
-            )
+        marks = driver.marks(len(chunk))
+        sql = (
+            f"SELECT {columns} FROM {TRANSITIONS} WHERE flow_run_id IN ({marks}) "
+            f"OR (parent_flow_run_id IN ({marks}) AND run_kind = 'flow')"
         )
-        found.extend(dict(row._mapping) for row in connection.execute(query))
+        found.extend(driver.rows(_COLUMNS, driver.query(sql, [*chunk, *chunk])))
     return found
 
 
-def views(connection: Connection, flow_run_ids: Sequence[str]) -> dict[str, FlowRunView]:
+def views(driver: Driver, flow_run_ids: Sequence[str]) -> dict[str, FlowRunView]:
     """The view of each flow run, read from the table."""
-    rows = read_rows(connection, flow_run_ids)
+    rows = read_rows(driver, flow_run_ids)
     grouped: dict[str, list[dict[str, Any]]] = {fid: [] for fid in flow_run_ids}
     for row in rows:
         for key in (row["flow_run_id"], row["parent_flow_run_id"]):
@@ -312,20 +312,37 @@ def views(connection: Connection, flow_run_ids: Sequence[str]) -> dict[str, Flow
     return {fid: fold(fid, grouped[fid]) for fid in flow_run_ids}
 
 
-def refresh(connection: Connection, flow_run_ids: Iterable[str]) -> int:
+def refresh(driver: Driver, flow_run_ids: Iterable[str]) -> int:
     """Write the summary of each of these flow runs whose own final transition is stored;
     the others get none yet. Returns how many were written."""
-    from .writes import insert_summaries
-
     ids = sorted({fid for fid in flow_run_ids if fid})
     if not ids:
         return 0
-    summaries = [view.summary_row() for view in views(connection, ids).values() if view.final]
-    insert_summaries(connection, summaries, replace=True)
-    return len(summaries)
+    found = [view.summary_row() for view in views(driver, ids).values() if view.final]
+    upsert(driver, found)
+    return len(found)
 
 
-def touched(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+def upsert(driver: Driver, summaries: Sequence[dict[str, Any]]) -> None:
+    """Write summary rows, the newest ``updated_at`` winning (sorted by flow run id, as
+    concurrent writers then take their locks in the same order)."""
+    if not summaries:
+        return
+    from .columns import complete
+
+    names = ", ".join(SUMMARY_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in SUMMARY_COLUMNS if c != "flow_run_id")
+    sql = (
+        f"INSERT INTO {FLOW_RUNS} ({names}) VALUES ({driver.marks(len(SUMMARY_COLUMNS))}) "
+        f"ON CONFLICT (flow_run_id) DO UPDATE SET {updates} "
+        f"WHERE {FLOW_RUNS}.updated_at <= excluded.updated_at"
+    )
+    rows = sorted((storable(complete(FLOW_RUNS, s)) for s in summaries),
+                  key=lambda r: str(r["flow_run_id"]))
+    driver.executemany(sql, ([driver.encode(c, r[c]) for c in SUMMARY_COLUMNS] for r in rows))
+
+
+def touched(driver: Driver, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Flow runs whose summary the rows change: a flow run whose final row is among them,
     and any flow run that has a summary already and gets a row (its own, a task's, a
     subflow's)."""
@@ -334,12 +351,19 @@ def touched(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
         if r.get("run_kind") == "flow" and r.get("to_state_type") in ENDING_TYPES
     }  # fmt: skip
     named = {r.get("flow_run_id") for r in rows} | {r.get("parent_flow_run_id") for r in rows}
-    named = {str(fid) for fid in named if fid} - ending
+    candidates = sorted({str(fid) for fid in named if fid} - ending)
     known: set[str] = set()
-    candidates = sorted(named)
-    s = flow_runs.c
     for first in range(0, len(candidates), CHUNK):
         chunk = candidates[first : first + CHUNK]
-        query = select(s.flow_run_id).where(s.flow_run_id.in_(chunk))
-        known.update(connection.execute(query).scalars())
+        sql = f"SELECT flow_run_id FROM {FLOW_RUNS} WHERE flow_run_id IN ({driver.marks(len(chunk))})"
+        known.update(row[0] for row in driver.query(sql, chunk))
     return ending | known
+
+
+def spent(driver: Driver, run_id: str) -> dict[str, int]:
+    """Retries already spent on a run, per class: its AwaitingRetry rows."""
+    sql = (
+        f"SELECT error_type, count(*) FROM {TRANSITIONS} WHERE run_id = {driver.placeholder} "
+        "AND to_state = 'AwaitingRetry' AND error_type IS NOT NULL GROUP BY error_type"
+    )
+    return {kind: int(n) for kind, n in driver.query(sql, [run_id])}

@@ -114,8 +114,10 @@ def insert_transitions(
     _insert_transitions(connection, rows)
     if rows and derive_summaries:
         from . import summaries
+        from .driver import Driver
 
-        summaries.refresh(connection, summaries.touched(connection, rows))
+        driver = Driver.of_sqlalchemy(connection)
+        summaries.refresh(driver, summaries.touched(driver, rows))
 
 
 def _insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

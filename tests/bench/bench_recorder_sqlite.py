@@ -76,7 +76,7 @@ def raw_insert(path: Path, rows: list[dict[str, Any]]) -> float:
 def recorder_insert(url: str, spool: Path, rows: list[dict[str, Any]]) -> float:
     recorder = Recorder(url, spool_path=spool, queue_size=len(rows) + 10)
     try:
-        recorder._engine()  # schema and engine ready before the clock starts
+        recorder._writer_ready()  # schema and connection ready before the clock starts
         start = time.perf_counter()
         for row in rows:
             recorder.record_transition(dict(row))  # a fresh dict each time, as the hooks hand over

@@ -21,6 +21,7 @@ from prefect_failtrack import (
 )
 from prefect_failtrack.capture.events import CLASSIFIED
 from prefect_failtrack.store.database import get_engine
+from prefect_failtrack.store.driver import Driver
 from prefect_failtrack.store.summaries import views
 from tests.integration.prefect_reads import failtrack_events, read_artifacts, run_logs
 
@@ -119,7 +120,7 @@ def test_a_task_that_never_ran_is_a_dependency_failure_everywhere(audit_db: str)
     )
     assert "- **downstream-" in artifact.data and "(never ran: an upstream run" in artifact.data
     with get_engine(audit_db).connect() as connection:
-        view = views(connection, [str(flow_run_id)])[str(flow_run_id)]
+        view = views(Driver.of_sqlalchemy(connection), [str(flow_run_id)])[str(flow_run_id)]
         stored = connection.exec_driver_sql(
             "SELECT tasks_failed, tasks_not_ready, failures_by_class FROM failtrack_flow_runs"
         ).one()

@@ -12,7 +12,7 @@ import pytest
 
 from prefect_failtrack.store import Recorder, get_recorder, reset_recorder
 from prefect_failtrack.store.database import get_engine
-from prefect_failtrack.store.recorder import FIRST_RETRY_DELAY, SUMMARY, TRANSITION
+from prefect_failtrack.store.recorder import FIRST_RETRY_DELAY, SUMMARY, TRANSITION, make_writer
 from prefect_failtrack.store.spool import Spool, read
 
 
@@ -21,10 +21,10 @@ class SwitchableRecorder(Recorder):
 
     unreachable_url: str | None = None
 
-    def _engine(self):
+    def _writer(self):
         if self.unreachable_url is not None:
-            return get_engine(self.unreachable_url)
-        return super()._engine()
+            return make_writer(self.unreachable_url)
+        return super()._writer()
 
 
 def test_all_rows_are_written_after_flush(
@@ -112,10 +112,10 @@ class FailingWrites(Recorder):
 
     failing = True
 
-    def _execute(self, connection, batch):
+    def _write_batch(self, writer, batch):
         if self.failing:
             raise ConnectionResetError("server closed the connection unexpectedly")
-        super()._execute(connection, batch)
+        super()._write_batch(writer, batch)
 
 
 def test_a_replay_that_fails_gives_its_claim_back_at_once(
