@@ -34,6 +34,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def named(out: str, url: str) -> str:
+    """`out` without its first line, which names the audit database read."""
+    first, _, rest = out.partition("\n")
+    assert first == f"Audit database: {url}"
+    return rest
+
+
 def as_json(out: str) -> dict[str, Any]:
     assert out.endswith("\n") and out.count("\n") == 1, "one line of JSON"
     found = json.loads(out)
@@ -69,7 +76,7 @@ def test_report_json_is_the_report_model(
     capsys, database_url: str, engine: Engine, history: History, argv: list[str], options: dict
 ) -> None:
     code, out, err = run(capsys, "report", "--until", UNTIL, "--url", database_url, "--json", *argv)
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, f"Audit database: {database_url}\n")  # stdout is the JSON alone
     assert as_json(out) == dumped(build_report(engine, until=END, **options))
     assert FailureReport.model_validate_json(out).model_dump_json() == out.strip()
 
@@ -114,6 +121,9 @@ def test_patterns_json_and_table(
         capsys, "patterns", "--flow", "hourly", "--until", UNTIL, "--url", database_url
     )
     assert code == 0 and "fp-timeout" in out and "fp-reset" not in out
+    assert out.count("Failure patterns") == 1  # the headline, not the table's title again
+    header = next(line for line in out.splitlines() if "fingerprint" in line)
+    assert "novelty" in header and "┃  ┃" not in header  # no blank column header
 
 
 def test_stuck_json_and_table(capsys, database_url: str, engine: Engine, history: History) -> None:
@@ -152,15 +162,23 @@ def test_timeline_in_order(capsys, database_url: str, engine: Engine, history: H
     assert times == sorted(times)
     code, out, _ = run(capsys, "timeline", flow_run_id.upper(), "--url", database_url)
     assert code == 0 and "AwaitingRetry" in out and "connection reset by peer" in out
+    assert "deciding rule" in out and "type builtins.ConnectionResetError" in out
+    assert f"Flow run {flow_run_id}, 2026-03-10 (UTC)" in out and " 02:00:11 " in out
+
+
+def test_timeline_of_a_run_that_is_not_there(capsys, database_url: str, engine: Engine) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    code, out, err = run(capsys, "timeline", missing, "--url", database_url)
+    assert (code, out) == (2, f"Audit database: {database_url}\n")
+    assert err == (
+        f"failtrack: no transitions recorded for flow run {missing!r} in this audit database "
+        "(--url reads another)\n"
+    )
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (
-            ["timeline", "00000000-0000-4000-8000-000000000000"],
-            "no transitions recorded for flow run '00000000-0000-4000-8000-000000000000'",
-        ),
         (["timeline", "not-a-run"], "malformed flow run id 'not-a-run': expected a UUID"),
         (["timeline", "[/x] [bold]"], "malformed flow run id '[/x] [bold]': expected a UUID"),
         (["report", "--since", "1x"], "malformed duration '1x'"),
@@ -259,7 +277,9 @@ def test_prune_is_a_dry_run_without_yes(capsys, database_url: str, engine: Engin
     assert counts(engine) == (5, 4)
     code, out, _ = run(capsys, "prune", "--older-than", "90d", "--url", database_url)
     assert code == 0
-    assert out.startswith("Would delete 3 transition(s) and 2 run summary(ies) older than '90d'")
+    assert named(out, database_url).startswith(
+        "Would delete 3 transition(s) and 2 run summary(ies) older than '90d'"
+    )
     assert "run again with --yes to delete them" in out
     assert counts(engine) == (5, 4)
     code, out, _ = run(capsys, "prune", "--older-than", "90d", "--url", database_url, "--json")
@@ -270,7 +290,7 @@ def test_prune_is_a_dry_run_without_yes(capsys, database_url: str, engine: Engin
 def test_prune_with_yes_deletes(capsys, database_url: str, engine: Engine) -> None:
     aged_rows(engine)
     code, out, _ = run(capsys, "prune", "--older-than", "90d", "--yes", "--url", database_url)
-    assert code == 0 and out.startswith(
+    assert code == 0 and named(out, database_url).startswith(
         "Deleted 3 transition(s) and 2 run summary(ies) older than '90d'"
     )
     assert counts(engine) == (2, 2)
