@@ -7,16 +7,31 @@ before the database is opened.
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from cyclopts import Parameter
 
 from ._common import Audit, Scope, WeekScope, parse_duration, positive
 
-Task = Annotated[str | None, Parameter(help="Only task runs of this name.")]
 QuietPeriod = Annotated[
     str, Parameter(help="A pattern back after this long without an occurrence is a regression.")
 ]
+Top = Annotated[int, Parameter(help="How many patterns (and in the report, slowest states).")]
+
+
+@Parameter(name="*")
+@dataclass(frozen=True)
+class Ranking:
+    """How many patterns a report lists, and when a pattern counts as a regression."""
+
+    quiet_period: QuietPeriod = "7d"
+    top: Top = 10
+
+    def options(self) -> dict[str, Any]:
+        """``quiet_period`` and ``top`` as the report builders take them, checked."""
+        quiet = parse_duration(self.quiet_period)
+        return {"quiet_period": quiet, "top": positive("--top", self.top)}
 
 
 def report(
@@ -34,20 +49,14 @@ def report(
     stuck_after: Annotated[
         str, Parameter(help="A run that has not moved for this long is stuck.")
     ] = "30m",
-    quiet_period: QuietPeriod = "7d",
-    top: Annotated[int, Parameter(help="How many patterns and slowest states to show.")] = 10,
+    ranking: Ranking = Ranking(),
     audit: Audit = Audit(),
 ) -> None:
     """The failure report of a window: rates, classes, patterns, retries, stuck and slow runs."""
     from ..reports import build_report
     from ..reports.render import render_report
 
-    options = {
-        **scope.window(),
-        "stuck_after": parse_duration(stuck_after),
-        "quiet_period": parse_duration(quiet_period),
-        "top": positive("--top", top),
-    }
+    options = {**scope.window(), "stuck_after": parse_duration(stuck_after), **ranking.options()}
     filters = {"task": task, "deployment": deployment, "tag": tag, "origin": origin}
     audit.show(build_report(audit.reader(), **options, **filters), render_report)
 
@@ -55,20 +64,15 @@ def report(
 def patterns(
     *,
     scope: WeekScope = WeekScope(),
-    task: Task = None,
-    quiet_period: QuietPeriod = "7d",
-    top: Annotated[int, Parameter(help="How many patterns to show.")] = 10,
+    task: Annotated[str | None, Parameter(help="Only task runs of this name.")] = None,
+    ranking: Ranking = Ranking(),
     audit: Audit = Audit(),
 ) -> None:
     """The most frequent failure patterns (fingerprints) of a window, new ones and regressions."""
     from ..reports import build_patterns
     from ..reports.render import render_patterns
 
-    options = {
-        **scope.window(),
-        "quiet_period": parse_duration(quiet_period),
-        "top": positive("--top", top),
-    }
+    options = {**scope.window(), **ranking.options()}
     audit.show(build_patterns(audit.reader(), **options, task=task), render_patterns)
 
 

@@ -33,11 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 
-from tests.db_fixtures import PG_ADMIN, PG_HOST, PG_PORT
+from tests.db_fixtures import PG_HOST, PG_PORT, drop_database, postgres_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -246,10 +244,7 @@ def steps(text: str) -> list[Step]:
 
 
 def test_the_production_page_works_when_followed(services: Services, tmp_path: Path) -> None:
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {exc}")
+    admin = postgres_admin()
     database = f"failtrack_audit_{uuid.uuid4().hex[:10]}"
     url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{database}"
     webhook = Webhook()
@@ -301,9 +296,7 @@ def test_the_production_page_works_when_followed(services: Services, tmp_path: P
     finally:
         webhook.close()
         with admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
+            drop_database(admin, database)
 
     installed = next(text for line, text in said.items() if line.startswith("pip install"))
     assert "Would install prefect-failtrack-" in installed, installed

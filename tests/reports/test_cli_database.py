@@ -8,13 +8,12 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect
 
 from prefect_failtrack.store.database import alembic_config, dispose_engines, ensure_schema
-from tests.db_fixtures import PG_ADMIN, PG_HOST, PG_PORT
+from tests.db_fixtures import PG_HOST, PG_PORT, postgres_admin
 from tests.reports.history import History
 from tests.reports.test_cli_reports import run
 
@@ -34,6 +33,27 @@ IDS = [" ".join(c[:1] + [a for a in c[1:] if a.startswith("--")]) for c in READE
 def one_line(err: str, starts: str) -> None:
     assert err.startswith(f"failtrack: {starts}"), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", READERS, ids=IDS)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+        "mysql://someone@db/audit",
+        "notaurl",
+        "sqlite:///{blocked}/audit.db",
+    ],
+    ids=["unreachable", "unsupported", "malformed", "under-a-file"],
+)
+def test_an_unusable_database_is_one_line(
+    capsys, tmp_path: Path, argv: list[str], url: str
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    code, out, err = run(capsys, *argv, "--url", url.format(blocked=blocked / "sub"))
+    assert (code, out) == (2, "")
+    one_line(err, "the audit database cannot be used: ")
 
 
 @pytest.mark.parametrize("argv", READERS, ids=IDS)
@@ -72,10 +92,7 @@ def test_the_default_database_is_not_created_by_a_reader(
 
 @pytest.mark.postgres
 def test_a_missing_postgresql_database_is_an_error_and_is_not_created(capsys) -> None:
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {exc}")
+    admin = postgres_admin()
     name = f"failtrack_missing_{uuid.uuid4().hex[:12]}"
     url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
     code, out, err = run(capsys, "report", "--url", url)
