@@ -213,7 +213,7 @@ def find_targets(api_url: str, timeout: float = 30) -> Targets:
     problem = "nothing read yet"
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
-            # sort and limit given: left out, the client sends nulls that this server refuses
+            # the newest failed demo run
             failed = client.read_flow_runs(
                 flow_filter=FlowFilter(name=FlowFilterName(any_=[DEMO_FLOW])),
                 flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
@@ -248,27 +248,20 @@ def find_targets(api_url: str, timeout: float = 30) -> Targets:
 
 
 def latest_artifact(client: Any, key: str, flow_run_id: UUID | None = None) -> list[Any]:
-    """The newest artifact with `key` (of `flow_run_id`), as a list of at most one.
-
-    Sent by hand, as tests/integration/prefect_reads.py does: Prefect 3.8's
-    ``read_artifacts`` sends ``null`` for the filters left out, which its server refuses
-    (422), and an empty task run filter would keep only artifacts of task runs."""
+    """The newest artifact with `key` (of `flow_run_id`), as a list of at most one."""
     from prefect.client.schemas.filters import (
         ArtifactFilter,
         ArtifactFilterFlowRunId,
         ArtifactFilterKey,
     )
-    from prefect.client.schemas.objects import Artifact
     from prefect.client.schemas.sorting import ArtifactSort
 
     artifact_filter = ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
     if flow_run_id is not None:
         artifact_filter.flow_run_id = ArtifactFilterFlowRunId(any_=[flow_run_id])
-    body = {"artifacts": artifact_filter.model_dump(mode="json", exclude_unset=True),
-            "sort": ArtifactSort.CREATED_DESC.value, "limit": 1}
-    response = client.request("POST", "/artifacts/filter", json=body)
-    response.raise_for_status()
-    return Artifact.model_validate_list(response.json())
+    return client.read_artifacts(
+        artifact_filter=artifact_filter, sort=ArtifactSort.CREATED_DESC, limit=1
+    )
 
 
 @dataclass

@@ -7,7 +7,10 @@ reads its attempt number from Prefect (``task_run.run_count``).
     python flows/demo.py --use-configured-api   # against your PREFECT_API_URL
 
 It prints, per task: class, deciding rule, attempts and final state, read back
-from failtrack's audit table.
+from failtrack's audit table; then where that table is and the commands that show
+it (``failtrack runs``, ``failtrack timeline``, SQL). Unless
+PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL says otherwise, the audit database is a
+new SQLite file in a temporary folder, kept after the demo.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import errno
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -130,21 +134,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inject", nargs="*", default=ALL_FAILURES, choices=ALL_FAILURES,
                         help="failures to inject (default: all)")
     args = parser.parse_args(argv)
+    # The temporary server's telemetry heartbeat logs an ERROR where there is no internet
+    # (prefect/server/services/telemetry.py); this setting turns the heartbeat off.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    configured = "PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL" in os.environ
     os.environ.setdefault(
         "PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL",
         f"sqlite:///{tempfile.mkdtemp(prefix='failtrack-demo-')}/failtrack.db",
     )
+    url = os.environ["PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL"]
     if args.use_configured_api:
-        return run_and_report(args.inject)
-    from prefect.testing.utilities import prefect_test_harness
+        flow_run_id = run_and_report(args.inject)
+    else:
+        from prefect.testing.utilities import prefect_test_harness
 
-    print("Starting a temporary local Prefect server (about 15 s)...", file=sys.stderr)
-    with prefect_test_harness(server_startup_timeout=90):
-        return run_and_report(args.inject)
+        print("Starting a temporary local Prefect server (about 15 s)...", file=sys.stderr)
+        with prefect_test_harness(server_startup_timeout=90):
+            flow_run_id = run_and_report(args.inject)
+    print(next_steps(url, flow_run_id, configured))
+    return 0
 
 
-def run_and_report(inject: list[str]) -> int:
+def next_steps(url: str, flow_run_id: Any, configured: bool) -> str:
+    """Where the audit trail is, and commands to copy that show it: the CLI, then SQL."""
+    from sqlalchemy.engine import make_url
+
+    from prefect_failtrack.store.database import safe_url
+
+    # Given by the setting, the CLI finds the database by itself; the demo's own file needs --url.
+    where = "" if configured else f" --url {shlex.quote(url)}"
+    query = (  # in double quotes below: it holds single quotes, no $, ` or "
+        "SELECT name, to_state, error_type, reason FROM failtrack_transitions "
+        f"WHERE flow_run_id = '{flow_run_id}' ORDER BY occurred_at"
+    )
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        sql = f'sqlite3 {shlex.quote(parsed.database or "")} "{query}"'
+    else:
+        libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=True)
+        sql = f'psql {shlex.quote(libpq)} -c "{query}"'
+    return "\n".join([
+        "",
+        f"The audit trail of this run is in {safe_url(url)}"
+        + (" (PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL)." if configured else "."),
+        "See it with:",
+        "",
+        f"    failtrack runs{where}",
+        f"    failtrack timeline {flow_run_id}{where}",
+        f"    failtrack report --since 1h{where}",
+        f"    {sql}",
+    ])
+
+
+def run_and_report(inject: list[str]) -> Any:
     state = nightly_demo(inject=inject, return_state=True)
     flow_run_id = state.state_details.flow_run_id
     # The downstream task never ran, so no hook saw it: reconcile reads its NotReady state
@@ -157,7 +199,7 @@ def run_and_report(inject: list[str]) -> int:
         time.sleep(0.5)
     reconcile(flow_run_ids=[flow_run_id])
     print_run_outcomes(flow_run_id)
-    return 0
+    return flow_run_id
 
 
 if __name__ == "__main__":

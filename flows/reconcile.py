@@ -17,8 +17,10 @@ def reconcile_flow(since_minutes: float = 60.0, all_runs: bool = False) -> dict[
     """Fill in transitions the hooks could not record (crashes, killed processes, NotReady)."""
     result = reconcile(timedelta(minutes=since_minutes), all_runs=all_runs)
     get_run_logger().info(
-        "failtrack reconcile: %d flow run(s), %d task run(s), %d state(s) read, %d row(s) added",
+        "failtrack reconcile: %d flow run(s), %d task run(s), %d state(s) read, %d row(s) added, "
+        "%d summary(ies) repaired, %d orphaned task run(s) closed",
         result.flow_runs, result.task_runs, result.states_read, result.inserted,
+        result.summaries_repaired, result.orphans_closed,
     )
     return result.model_dump()
 

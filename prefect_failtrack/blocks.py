@@ -4,8 +4,9 @@ One `FailtrackConfig` document (named ``"default"`` unless
 ``PREFECT_INTEGRATIONS_FAILTRACK_CONFIG_BLOCK`` says otherwise) holds what a
 team shares: the audit database URL, the retry policy per class, extra
 classification rules and redaction patterns, the report thresholds and the
-notification block that alerts go to. Register the type and create the
-default document with ``python blocks/register.py``.
+notification block that alerts go to. Register the type with ``prefect block
+register -m prefect_failtrack`` and save a document (``FailtrackConfig(...).save("default")``
+or the UI); in a clone, ``python blocks/register.py`` does both.
 
 Where each part is used:
 

@@ -342,7 +342,7 @@ def _task_runs(client: SyncPrefectClient, flow_run_id: UUID) -> list[TaskRun]:
     flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
     found: list[TaskRun] = []
     while True:
-        # An explicit sort: Prefect 3.8's sync client sends `"sort": null`, which its server refuses.
+        # A stable order, or pages read by offset could skip or repeat task runs.
         page = client.read_task_runs(
             flow_run_filter=flow_filter, sort=TaskRunSort.EXPECTED_START_TIME_ASC,
             limit=PAGE, offset=len(found),

@@ -24,22 +24,31 @@ PG_PORT = 5432
 PG_ADMIN = f"host={PG_HOST} port={PG_PORT} dbname=test user=postgres connect_timeout=5"
 
 
+def postgres_admin() -> psycopg.Connection:
+    """An autocommit connection to the ``test`` database as ``postgres``; the calling test
+    skips, saying why, where the server cannot be reached."""
+    try:
+        return psycopg.connect(PG_ADMIN, autocommit=True)
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {exc}")
+
+
+def drop_database(admin: psycopg.Connection, name: str) -> None:
+    """Drop the database `name` if it exists, its connections closed."""
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A SQLAlchemy URL of a freshly created, empty PostgreSQL database (dropped afterwards)."""
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {exc}")
+    admin = postgres_admin()
     name = f"failtrack_t_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
         finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            drop_database(admin, name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

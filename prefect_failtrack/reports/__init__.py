@@ -3,7 +3,8 @@
 Every figure comes from SQL that runs on SQLite and PostgreSQL alike, aggregated in the
 database. Modules by topic: `rates` (flow and task failure rates, classes, partial
 success), `patterns` (fingerprints), `retries`, `stuck`, `durations` (slowest states),
-`timeline`, `replay` (shadow re-classification); `build` puts the report together.
+`timeline`, `runs` (recent flow runs), `replay` (shadow re-classification); `build` puts
+the report together.
 """
 
 from .build import build_patterns, build_report, build_stuck
@@ -15,7 +16,9 @@ from .models import (
     ReplayChange,
     ReplayReport,
     RetryStats,
+    RunList,
     RunRate,
+    RunSummary,
     SlowState,
     StuckReport,
     StuckRun,
@@ -23,6 +26,7 @@ from .models import (
     TimelineEntry,
 )
 from .replay import replay
+from .runs import recent_runs
 from .timeline import build_timeline
 
 __all__ = [
@@ -33,7 +37,9 @@ __all__ = [
     "ReplayChange",
     "ReplayReport",
     "RetryStats",
+    "RunList",
     "RunRate",
+    "RunSummary",
     "SlowState",
     "StuckReport",
     "StuckRun",
@@ -43,5 +49,6 @@ __all__ = [
     "build_report",
     "build_stuck",
     "build_timeline",
+    "recent_runs",
     "replay",
 ]

@@ -152,6 +152,33 @@ class Timeline(BaseModel):
     transitions: list[TimelineEntry]
 
 
+class RunSummary(BaseModel):
+    """One flow run as its summary tells it (``failtrack runs``)."""
+
+    flow_run_id: str
+    flow_name: str | None
+    final_state: str | None = Field(description="Its final state's name (Failed, TimedOut...).")
+    final_state_type: str | None = Field(description="COMPLETED, FAILED, CRASHED or CANCELLED.")
+    started_at: datetime | None
+    ended_at: datetime | None
+    tasks_total: int
+    tasks_failed: int
+    failures_by_class: dict[str, int] = Field(description="Failed task runs, by error class.")
+    retries_spent: int = Field(description="AwaitingRetry transitions of its task runs.")
+    partial_success: bool = Field(description="Some task runs completed, some failed.")
+
+
+class RunList(BaseModel):
+    """Flow runs that ended in a window, the newest first (``failtrack runs``)."""
+
+    window_start: datetime
+    window_end: datetime
+    filters: dict[str, str]
+    total: int = Field(description="Flow runs that match, `runs` lists the newest of them.")
+    runs: list[RunSummary]
+    generated_at: datetime
+
+
 class ReplayChange(BaseModel):
     """Stored failures of one class that the current rules put in (maybe) another class."""
 

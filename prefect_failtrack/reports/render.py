@@ -16,6 +16,7 @@ from .models import (
     PatternReport,
     ReplayReport,
     RetryStats,
+    RunList,
     StuckReport,
     StuckRun,
     Timeline,
@@ -36,17 +37,20 @@ def _short(text: str | None, limit: int = MESSAGE_CHARS) -> str:
 
 def _table(
     console: Console,
-    title: str,
+    title: str | None,
     headers: Sequence[str],
     rows: Iterable[Sequence[Any]],
     total: int | None = None,
+    wrap: Sequence[str] | None = None,
 ) -> None:
+    """A table of `rows` under `headers`; only the columns in `wrap` wrap (default: all)."""
     table = Table(title=title, title_justify="left")
     for header in headers:
-        table.add_column(header)
+        table.add_column(header, no_wrap=wrap is not None and header not in wrap)
     shown = 0
     for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))  # text as is: no markup in messages
+        # Text as is (no markup in messages); a word wider than its column folds, never cut.
+        table.add_row(*(Text(str(cell), overflow="fold") for cell in row))
         shown += 1
     if total is not None and total > shown:
         table.caption = f"… and {total - shown} more (--json lists them all)"
@@ -69,9 +73,7 @@ def _novelty(pattern: Pattern) -> str:
     return "new" if pattern.is_new else "regression" if pattern.is_regression else ""
 
 
-def patterns_table(
-    console: Console, patterns: list[Pattern], title: str = "Failure patterns"
-) -> None:
+def patterns_table(console: Console, patterns: list[Pattern], title: str | None = None) -> None:
     _table(
         console,
         title,
@@ -84,7 +86,7 @@ def patterns_table(
             "tasks",
             "first seen",
             "last seen",
-            "",
+            "novelty",
             "fingerprint",
         ),
         (
@@ -205,13 +207,23 @@ def render_stuck(report: StuckReport, console: Console) -> None:
 
 
 def render_timeline(timeline: Timeline, console: Console) -> None:
+    """One row per transition; times of the first transition's day as ``HH:MM:SS``."""
+    first = timeline.transitions[0].occurred_at if timeline.transitions else None
+    day = f", {first:%Y-%m-%d} (UTC)" if first is not None else ""
+
+    def at(value: datetime) -> str:
+        return f"{value:%H:%M:%S}" if first and value.date() == first.date() else _when(value)
+
     _table(
         console,
-        f"Flow run {timeline.flow_run_id}",
-        ("at", "run", "name", "from", "to", "attempt", "in previous (s)", "class", "message"),
+        f"Flow run {timeline.flow_run_id}{day}",
+        (
+            "at", "run", "name", "from", "to", "attempt", "waited (s)", "class",
+            "deciding rule", "message",
+        ),  # fmt: skip
         (
             (
-                _when(t.occurred_at),
+                at(t.occurred_at),
                 t.run_kind,
                 t.name,
                 t.from_state or "-",
@@ -221,10 +233,12 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
                 if t.duration_in_state_ms is not None
                 else "-",
                 t.error_type or "",
+                t.reason or "",
                 _short(t.error_message, 60),
             )
             for t in timeline.transitions
         ),
+        wrap=("name", "deciding rule", "message"),
     )
 
 
@@ -241,5 +255,30 @@ def render_replay(report: ReplayReport, console: Console) -> None:
         (
             (c.old, c.new, c.count, "\n".join(_short(e, 70) for e in c.examples))
             for c in report.changes
+        ),
+    )
+
+
+def render_runs(runs: RunList, console: Console) -> None:
+    """Recent flow runs: one line each, the newest first."""
+    window = _window(runs.window_start, runs.window_end, runs.filters)
+    shown = len(runs.runs)
+    more = f"; the newest {shown} shown (--limit)" if runs.total > shown else ""
+    _say(console, f"{runs.total} flow run(s) ended {window}{more}.")
+    _table(
+        console,
+        None,
+        ("ended", "flow", "state", "tasks failed", "failures by class", "retries", "flow run id"),
+        (
+            (
+                _when(r.ended_at),
+                r.flow_name or "-",
+                r.final_state or "-",
+                f"{r.tasks_failed} of {r.tasks_total}",
+                ", ".join(f"{cls} {n}" for cls, n in sorted(r.failures_by_class.items())) or "-",
+                r.retries_spent,
+                r.flow_run_id,
+            )
+            for r in runs.runs
         ),
     )

@@ -11,6 +11,7 @@ command that fixes it.
 
 from __future__ import annotations
 
+import shlex
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -261,3 +262,53 @@ def _mismatch(url: str, problem: str) -> str:
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+class AuditDatabaseError(ValueError):
+    """The audit database cannot be read as it is: missing, without failtrack's tables, or at
+    another schema revision than this package's. The message says what to do."""
+
+
+def open_existing(url: str) -> Engine:
+    """An engine on the audit database at `url`, which must exist, with failtrack's schema at
+    this package's revision. Nothing is created: no folder, file, table or revision.
+
+    For readers (the reports, ``failtrack report``...): a mistyped URL must not look like an
+    empty audit trail. Writers (the recorder, reconcile) and ``failtrack db upgrade`` create
+    and upgrade schemas (`ensure_schema`). Raises `AuditDatabaseError`, or SQLAlchemy's own
+    error when the server cannot be reached or has no such database.
+    """
+    parsed = make_url(url)
+    shown = safe_url(url)
+    upgrade_hint = f"`failtrack db upgrade --url {shlex.quote(shown)}`"
+    if parsed.get_backend_name() == "sqlite" and not parsed.query.get("uri"):
+        if not parsed.database or parsed.database == ":memory:":
+            raise AuditDatabaseError(f"{shown!r} is an in-memory database: it holds no audit trail")
+        path = Path(parsed.database).expanduser()
+        if not path.is_file():
+            raise AuditDatabaseError(
+                f"there is no SQLite file {str(path)!r} (nothing was created): check the URL, "
+                f"or create the audit database with {upgrade_hint}"
+            )
+    engine = get_engine(url)
+    revision, head = current_revision(url), head_revision()
+    if revision == head:
+        return engine
+    if revision is None:
+        raise AuditDatabaseError(f"{shown} has no failtrack tables: run {upgrade_hint}")
+    if revision in _known_revisions():
+        raise AuditDatabaseError(
+            f"{shown} is at schema revision {revision!r}, this failtrack reads {head!r}: "
+            f"run {upgrade_hint}"
+        )
+    raise AuditDatabaseError(
+        f"{shown} is at schema revision {revision!r}, which this failtrack does not know "
+        f"(it reads {head!r}): upgrade prefect-failtrack"
+    )
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()
+    return {script.revision for script in scripts}

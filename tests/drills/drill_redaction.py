@@ -144,8 +144,7 @@ def _published(flow_run_ids: list[str]) -> dict[str, str]:
             page = client.read_events_page(page.next_page)
             events.extend(page.events)
         # failtrack's own lines in the runs' logs (Prefect's own lines quote the exception
-        # as it is: those are Prefect's, see docs/reliability.md). offset: the sync client
-        # of Prefect 3.8 sends null otherwise, which its server refuses.
+        # as it is: those are Prefect's, see docs/reliability.md), page by page.
         ours: list[str] = []
         log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(i) for i in flow_run_ids]))
         while batch := client.read_logs(log_filter, limit=200, offset=len(ours)):

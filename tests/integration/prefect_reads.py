@@ -30,25 +30,16 @@ def read_artifacts(
     """The artifacts of a flow run (newest first), of one type and optionally one key.
 
     The type leaves out the result records Prefect stores as artifacts of no type.
-
-    The request is sent by hand: Prefect 3.8's ``read_artifacts`` sends ``null`` for the
-    filters left out, which its server refuses (422), and an empty task run filter keeps
-    only artifacts of task runs (prefect/server/models/artifacts.py, _apply_artifact_filters).
     """
     artifact_filter = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
     if key is not None:
         artifact_filter.key = ArtifactFilterKey(any_=[key])
     if type is not None:
         artifact_filter.type = ArtifactFilterType(any_=[type])
-    body = {
-        "artifacts": artifact_filter.model_dump(mode="json", exclude_unset=True),
-        "sort": ArtifactSort.CREATED_DESC.value,
-        "limit": 50,
-    }
     with get_client(sync_client=True) as client:
-        response = client.request("POST", "/artifacts/filter", json=body)
-    response.raise_for_status()
-    return Artifact.model_validate_list(response.json())
+        return client.read_artifacts(
+            artifact_filter=artifact_filter, sort=ArtifactSort.CREATED_DESC, limit=50
+        )
 
 
 def failtrack_events(flow_run_id: Any, expected: int, timeout: float = 30) -> list[Any]:

@@ -103,8 +103,8 @@ def test_flow_run_tags_and_the_decision_log_line_are_redacted(audit_db: str) -> 
     deadline = time.monotonic() + 20
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
-            logs = client.read_logs(  # offset: Prefect 3.8's sync client sends null otherwise
-                LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200, offset=0
+            logs = client.read_logs(
+                LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200
             )
             lines = [log.message for log in logs if log.message.startswith("failtrack:")]
             if any("vendor refused" in line for line in lines):

@@ -35,7 +35,7 @@ def test_redis_connection_error_is_not_the_builtin():
 
 def test_connection_refused():
     exc = _raised(_client(1).ping)
-    assert type(exc) is rx.ConnectionError
+    assert isinstance(exc, rx.ConnectionError), type(exc)
     assert (classify(exc).error_type, classify(exc).reason) == (T, f"type {R}.ConnectionError")
 
 
@@ -45,7 +45,7 @@ def test_read_timeout_against_a_silent_server():
         client = _client(port, socket_timeout=0.1)
         exc = _raised(client.ping)
         client.close()
-    assert type(exc) is rx.TimeoutError
+    assert isinstance(exc, rx.TimeoutError), type(exc)
     assert (classify(exc).error_type, classify(exc).reason) == (TO, f"type {R}.TimeoutError")
 
 
@@ -71,7 +71,9 @@ def test_read_timeout_against_a_silent_server():
 )
 def test_server_replies_as_redis_py_parses_them(reply, cls, expected):
     exc = BaseParser.parse_error(reply)
-    assert type(exc).__name__ == cls
+    # The class or a subclass: redis 8.2 answers "max number of clients" with its new
+    # MaxClientsReachedError(ConnectionError), and the class must still decide.
+    assert isinstance(exc, getattr(rx, cls)), type(exc)
     assert classify(exc).error_type is expected
 
 
@@ -92,14 +94,14 @@ def test_misconf_reply_is_transient():
 
 def test_bad_values_are_validation():
     exc = _raised(Encoder("utf-8", "strict", False).encode, {"a": 1})
-    assert type(exc) is rx.DataError
+    assert isinstance(exc, rx.DataError), type(exc)
     assert (classify(exc).error_type, classify(exc).reason) == (V, f"type {R}.DataError")
 
 
 def test_locks():
     lock = _client(1).lock("nightly")
     exc = _raised(lock.release)  # never acquired: a bug in the caller
-    assert type(exc) is rx.LockError
+    assert isinstance(exc, rx.LockError), type(exc)
     assert classify(exc).error_type is P
     busy = rx.LockError("Unable to acquire lock within the time specified")
     assert (classify(busy).error_type, classify(busy).reason) == (
