@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect
 
+from prefect_failtrack.store.columns import HEAD_REVISION
 from prefect_failtrack.store.database import alembic_config, dispose_engines, ensure_schema
 from tests.db_fixtures import PG_HOST, PG_PORT, postgres_admin
 from tests.reports.history import History
@@ -144,7 +145,7 @@ def test_a_database_at_an_older_revision_says_to_upgrade(capsys, database_url: s
     one_line(
         err,
         f"the audit database cannot be used: {database_url} is at schema revision '0001', this "
-        f"failtrack reads '0002': run `failtrack db upgrade --url {database_url}`",
+        f"failtrack reads {HEAD_REVISION!r}: run `failtrack db upgrade --url {database_url}`",
     )
     dispose_engines()
 
