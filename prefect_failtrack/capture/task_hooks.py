@@ -97,6 +97,23 @@ class TaskHooks(Recording):
         MEMORY.forget(run_id)
 
     @guarded()
+    def task_ended(self, watched: Watched, state: Any) -> None:
+        """A watched run's Crashed or Cancelled row (no hook fires for them), classified
+        from the state: in any thread."""
+        task_run = watched.task_run
+        run_id = iso_id(task_run.id)
+        memory = MEMORY.run(run_id)
+        failure = self.failure(memory, exception_of(state), state.message)
+        self.record(
+            memory, run_kind="task", run=task_run, state_name=state.name,
+            state_type=state.type.value, at=state.timestamp, row_id=state.id,
+            flow_run_id=task_run.flow_run_id, name=watched.task_name,
+            context=(watched.flow_name, watched.deployment_id), extra=failure.columns(),
+            metadata={"run_name": task_run.name},
+        )
+        MEMORY.forget(run_id)
+
+    @guarded()
     def on_task_failure(self, task: Any, task_run: Any, state: Any) -> None:
         WATCH.settle(task_run.id, forget=True)
         run_id = iso_id(task_run.id)

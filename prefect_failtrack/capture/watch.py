@@ -27,9 +27,10 @@ counted and before a flush returns. A process killed in that window loses it;
 reconcile adds it back, as it does for anything else a killed process did not
 write.
 
-Other final states are left as they were: Failed has its hook (its row needs
-the classification); Crashed and Cancelled are reconcile's. A run is watched no
-longer once it is final.
+Failed has its hook (its row needs the classification, and the hook forgets the
+run first); Crashed (a task that raised a BaseException) and Cancelled fire no hook
+for tasks, so their rows come from here too, classified from the state. A run is
+watched no longer once it is final.
 """
 
 from __future__ import annotations
@@ -110,11 +111,18 @@ class RunningTasks:
                 del self.runs[run_id]
                 if state.type is StateType.COMPLETED:
                     watched.tracker.task_completed(watched, state)  # guarded
+                elif state.type in _NO_HOOK:
+                    watched.tracker.task_ended(watched, state)  # guarded
 
     @staticmethod
     def _record_running(watched: Watched) -> None:
         state, watched.running = watched.running, None
         watched.tracker.task_running(watched, state)  # guarded
 
+
+_NO_HOOK = frozenset({StateType.CRASHED, StateType.CANCELLED})
+"""Final states of a task run that fire no failtrack hook (Prefect has no task hook for a
+run that crashed with a BaseException, or was cancelled): their rows come from here.
+Failed has its hook, which forgets the run first (`settle`), so it is never seen here."""
 
 WATCH = RunningTasks()

@@ -14,6 +14,12 @@ C. a database that hangs: the proxy takes connections and lets nothing through
    is stuck (as at process exit), then the connections are cut, the database is
    back and a new recorder replays the spool.
 
+D. a full disk under the spool: a process whose database is down spools its rows until
+   the disk refuses more (``RLIMIT_FSIZE``: the kernel writes part of an entry, then
+   fails the rest, as a full disk does); the spool must hold only whole entries, as
+   many as the recorder says it spooled, and the rest be counted as dropped; then the
+   database is back and the next recorder replays exactly those.
+
 Every third task fails once with a connection reset (TRANSIENT, retried at once),
 so a task makes 2 or 4 transitions (Running, [AwaitingRetry, Retrying,] Completed).
 ``transitions_seen`` counts the rows the hooks handed to the recorders (by id);
@@ -26,7 +32,12 @@ closed recorder; they would wait 60 s for another process to adopt them).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from prefect.context import TaskRunContext
@@ -163,6 +174,8 @@ def run(quick: bool) -> dict[str, Any]:
             "SELECT count(DISTINCT (run_id, to_state, run_count)) FROM failtrack_transitions",
         )[0]
 
+        full_disk = full_disk_phase(direct_url, 200 if quick else 2000)
+
     stats = {name: sum(r.stats()[name] for r in recorders) for name in
              ("written", "spooled", "replayed", "dropped", "rejected")}  # fmt: skip
     seen_ids = set(seen.transition_ids)
@@ -171,7 +184,8 @@ def run(quick: bool) -> dict[str, Any]:
     return {
         "transitions_seen": len(seen_ids),
         "rows_after_replay": len(stored_ids),
-        "lost": lost_rows + lost_summaries,
+        "lost": lost_rows + lost_summaries + full_disk["lost"],
+        "full_disk": full_disk,
         "lost_summaries": lost_summaries,
         "duplicates": len(stored_ids) - natural_keys,
         "designed": designed,
@@ -181,3 +195,65 @@ def run(quick: bool) -> dict[str, Any]:
         "flow_seconds": flow_seconds,
         **stats,
     }
+
+
+FULL_DISK_CHILD = """
+import json, resource, signal, sys, uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from prefect_failtrack.store.recorder import Recorder
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a refused write is an error, not a signal
+spool, rows, room = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_FSIZE, (room, resource.RLIM_INFINITY))
+recorder = Recorder("postgresql+psycopg://postgres@127.0.0.1:1/down", spool_path=spool,
+                    batch_size=37, flush_interval=0.05)
+ids = []
+for i in range(rows):
+    row_id = str(uuid.uuid4())
+    ids.append(row_id)
+    recorder.record_transition({
+        "id": row_id, "run_kind": "task", "run_id": row_id, "name": "full-disk",
+        "to_state": "Completed", "to_state_type": "COMPLETED", "run_count": 1,
+        "occurred_at": datetime.now(UTC), "error_message": "x" * (i % 300),
+    })
+recorder.close()
+print(json.dumps({"ids": ids, **recorder.stats()}))
+"""
+
+
+def full_disk_phase(url: str, rows: int) -> dict[str, Any]:
+    """Phase D (see the module's documentation), in a child process of its own."""
+    from prefect_failtrack.store import spool as spool_module
+
+    with tempfile.TemporaryDirectory() as folder:
+        spool_path = Path(folder) / "spool.jsonl"
+        room = rows * 150  # bytes: room for about a third of the rows
+        done = subprocess.run(
+            [sys.executable, "-c", FULL_DISK_CHILD, str(spool_path), str(rows), str(room)],
+            capture_output=True, text=True, check=True, timeout=300,
+        )
+        child = json.loads(done.stdout.strip().splitlines()[-1])
+        lines = spool_path.read_text().splitlines() if spool_path.exists() else []
+        whole = list(spool_module.read(spool_path))
+        torn = len(lines) - len(whole)
+        from prefect_failtrack.store.recorder import Recorder
+
+        replaying = Recorder(url, spool_path=spool_path, flush_interval=0.05)  # the next process
+        wait_until(lambda: not spool_path.exists(), 30, interval=0.2)
+        replaying.close()
+        stored = set(column(url, "SELECT id FROM failtrack_transitions WHERE name = 'full-disk'"))
+    spooled_ids = {row["id"] for _, row in whole}
+    result = {
+        "rows": rows,
+        "spooled": child["spooled"],
+        "dropped": child["dropped"],
+        "whole_entries": len(whole),
+        "torn": torn,
+        "replayed": len(stored & spooled_ids),
+        # every row is either stored after replay or counted as dropped, and the spool
+        # held exactly what the recorder says it spooled
+        "lost": (rows - child["dropped"] - len(stored))
+        + abs(child["spooled"] - len(whole)) + torn,
+    }
+    log("phase D (full disk): %s", result)
+    return result

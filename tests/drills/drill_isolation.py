@@ -14,7 +14,14 @@ decorators and failtrack broken in one way:
 - ``rules_raise``: the decorators' and the global classification rules raise or
   answer nonsense;
 - ``metrics_garbage``: ``record_metrics`` given NaN, infinities, a 400-digit integer,
-  strings, ``None``, objects whose ``repr`` raises, a number whose ``float`` raises.
+  strings, ``None``, objects whose ``repr`` raises, a number whose ``float`` raises;
+- ``schema_drift``: an audit database whose table lost a column (rows are spooled, the
+  problem reported once).
+
+Then user code that misbehaves, timed with and without failtrack (``misbehaving``):
+async tasks whose async retry condition takes a second, and exceptions whose ``str()``
+takes a second; the ratios of wall time (tracked / plain) and failtrack's own ``str()``
+calls per failure are printed.
 
 The flows: one that completes, one whose transient errors are retried and then
 complete, one that fails on a permanent error, one that completes with a failed task
@@ -261,6 +268,8 @@ def breakage(names: tuple[str, ...], scratch: Path) -> Iterator[list[Any]]:
                             f"{PREFIX}ENABLED": "perhaps"})  # fmt: skip
             elif name == "redaction_invalid":
                 env[f"{PREFIX}REDACTION_PATTERNS"] = '["(unclosed", "[z-a]"]'
+            elif name == "schema_drift":
+                env[f"{PREFIX}DATABASE_URL"] = drifted_database(scratch / "drifted.db")
             elif name == "rules_raise":
                 rules = [raising_rule, nonsense_rule, lambda exc: Unprintable()]
                 add_rules(raising_rule, nonsense_rule)
@@ -275,11 +284,95 @@ def breakage(names: tuple[str, ...], scratch: Path) -> Iterator[list[Any]]:
 
 BREAKAGES = [("url_unparsable",), ("url_unsupported",), ("url_prefect_own",),
              ("nothing_writable",), ("database_hangs",), ("settings_invalid",),
-             ("redaction_invalid",), ("rules_raise",), ("metrics_garbage",)]  # fmt: skip
+             ("redaction_invalid",), ("rules_raise",), ("metrics_garbage",),
+             ("schema_drift",)]  # fmt: skip
 QUICK = [("url_unparsable", "rules_raise"), ("nothing_writable", "metrics_garbage"),
-         ("settings_invalid", "redaction_invalid")]  # fmt: skip
+         ("settings_invalid", "redaction_invalid"), ("schema_drift",)]  # fmt: skip
 """Breakages run together, one pass each: every one alone in the full run, in pairs with
 ``--quick`` (where the database that hangs, the slowest, is left out)."""
+
+
+def drifted_database(path: Path) -> str:
+    """A SQLite audit database at failtrack's revision whose transitions lost a column."""
+    from prefect_failtrack.store.database import dispose_engines, get_engine, upgrade
+
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with get_engine(url).begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE failtrack_transitions DROP COLUMN origin")
+    dispose_engines()
+    return url
+
+
+# ------------------------------------------------------------ user code that misbehaves
+
+SLOW_S = 1.0
+str_calls: list[str] = []
+
+
+class SlowToPrint(Exception):
+    """An exception whose message takes `SLOW_S` to format; it notes who asked for it."""
+
+    def __str__(self) -> str:
+        import traceback
+
+        caller = traceback.extract_stack()[-2].filename
+        str_calls.append("failtrack" if "prefect_failtrack" in caller else "other")
+        time.sleep(SLOW_S)
+        return "slow to print"
+
+
+async def slow_condition(task: Any, task_run: Any, state: Any) -> bool:
+    import asyncio
+
+    await asyncio.sleep(SLOW_S)
+    return False
+
+
+def misbehaving(quick: bool) -> dict[str, Any]:
+    """Wall time of the same misbehaving flows plain and tracked (see the module's docs)."""
+    import asyncio
+
+    tasks = 5 if quick else 20
+    failures = 2 if quick else 5
+    figures: dict[str, Any] = {}
+    for label, task_decorator, flow_decorator in (
+        ("plain", task, flow),
+        ("tracked", tracked_task, tracked_flow),
+    ):
+        # Plain: Prefect awaits the async condition in the engine's loop; so must failtrack.
+        @task_decorator(retries=1, retry_condition_fn=slow_condition)
+        async def flaky(i: int) -> None:
+            raise ConnectionResetError(f"reset {i}")
+
+        @flow_decorator(name=f"isolation-async-conditions-{label}")
+        async def conditions() -> None:
+            await asyncio.gather(*(flaky(i) for i in range(tasks)), return_exceptions=True)
+
+        @task_decorator()
+        def slow(i: int) -> None:
+            raise SlowToPrint(i)
+
+        @flow_decorator(name=f"isolation-slow-str-{label}")
+        def slow_strs() -> None:
+            wait([slow.submit(i) for i in range(failures)])
+
+        t0 = time.monotonic()
+        asyncio.run(conditions(return_state=True))
+        figures[f"async_conditions_{label}_s"] = round(time.monotonic() - t0, 2)
+        str_calls.clear()
+        t0 = time.monotonic()
+        slow_strs(return_state=True)
+        figures[f"slow_str_{label}_s"] = round(time.monotonic() - t0, 2)
+        figures[f"str_calls_{label}"] = dict(failtrack=str_calls.count("failtrack"),
+                                             other=str_calls.count("other"))
+    figures["async_conditions_ratio"] = round(
+        figures["async_conditions_tracked_s"] / figures["async_conditions_plain_s"], 2
+    )
+    figures["slow_str_ratio"] = round(figures["slow_str_tracked_s"] / figures["slow_str_plain_s"], 2)
+    figures["failtrack_str_calls_per_failure"] = figures["str_calls_tracked"]["failtrack"] / failures
+    log("misbehaving user code: %s", figures)
+    return figures
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -314,6 +407,10 @@ def run(quick: bool) -> dict[str, Any]:
                 len(results), max(s for _, s in results.values()),
                 COUNTERS.hook_errors - errors_before)
     os.environ.pop(f"{PREFIX}DATABASE_URL", None)
+    with tempfile.TemporaryDirectory() as scratch, environment(
+        **{f"{PREFIX}DATABASE_URL": f"sqlite:///{Path(scratch) / 'misbehaving.db'}"}
+    ):
+        user_code = misbehaving(quick)
     return {
         "flows": compared,
         "outcome_changed": changed,
@@ -322,4 +419,5 @@ def run(quick: bool) -> dict[str, Any]:
         "hook_errors": COUNTERS.hook_errors - errors_before,
         "slowest_flow_s": round(slowest, 1),
         "baseline_slowest_s": round(max(s for _, s in baseline.values()), 1),
+        "misbehaving_user_code": user_code,
     }

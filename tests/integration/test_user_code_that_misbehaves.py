@@ -110,3 +110,41 @@ def test_a_str_slower_than_the_limit_is_not_waited_for(
         ).one()
     assert message.startswith("<message not available: str() of ")
     assert "took over 0.2 s" in message
+
+
+class Interrupted(BaseException):
+    """Not an Exception: the task run crashes (prefect/task_engine.py, handle_crash)."""
+
+
+@tracked_task(policy=POLICY)
+def crashes() -> None:
+    raise Interrupted("the worker was told to stop")
+
+
+@tracked_flow(policy=POLICY, name="misbehaving-base-exception")
+def with_a_crash() -> list:
+    future = crashes.submit()
+    future.wait()
+    return [future.state]
+
+
+@sqlite_only
+def test_a_task_that_crashes_with_a_base_exception_is_counted_as_a_failure(audit_db: str) -> None:
+    with pytest.raises(Interrupted):  # Prefect lets a BaseException through, as it should
+        with_a_crash(return_state=True)
+    with get_engine(audit_db).connect() as connection:
+        (flow_run_id,) = connection.exec_driver_sql(
+            "SELECT flow_run_id FROM failtrack_flow_runs "
+            "WHERE flow_name = 'misbehaving-base-exception'"
+        ).one()
+        crashed = connection.exec_driver_sql(
+            "SELECT to_state_type, error_type, error_class FROM failtrack_transitions "
+            f"WHERE run_kind = 'task' AND flow_run_id = '{flow_run_id}' "
+            "AND to_state_type = 'CRASHED'"
+        ).one()
+        tasks_failed, by_class = connection.exec_driver_sql(
+            "SELECT tasks_failed, failures_by_class FROM failtrack_flow_runs "
+            f"WHERE flow_run_id = '{flow_run_id}'"
+        ).one()
+    assert crashed.error_class is not None and crashed.error_type is not None
+    assert tasks_failed == 1 and crashed.error_type in str(by_class)

@@ -26,6 +26,9 @@ class CallsRecorded:
     def task_completed(self, watched: Watched, state: Any) -> None:
         self.rows.append(("completed", str(watched.task_run.id), state))
 
+    def task_ended(self, watched: Watched, state: Any) -> None:
+        self.rows.append(("ended", str(watched.task_run.id), state))
+
     @property
     def completed(self) -> list[tuple[str, Any]]:
         return [(run_id, state) for kind, run_id, state in self.rows if kind == "completed"]
@@ -105,15 +108,18 @@ def test_a_state_whose_id_is_not_yet_set_waits_for_the_next_harvest() -> None:
     assert tracker.completed == [(str(task_run.id), completed)]
 
 
-def test_other_final_states_are_forgotten_without_a_row_and_retries_stay_watched() -> None:
+def test_crashed_gets_its_row_here_failed_is_the_hooks_and_retries_stay_watched() -> None:
     tracker = CallsRecorded()
     failed, crashed, retrying = running_task_run(), running_task_run(), running_task_run()
     watch = watching(tracker, failed, crashed, retrying)
     enter(failed, Failed())  # its row is the failure hook's (it needs the classification)
-    enter(crashed, Crashed())  # reconcile's
+    enter(crashed, Crashed())  # a BaseException: no task hook fires (prefect/task_engine.py)
     enter(retrying, AwaitingRetry())  # not final: the next Running comes through the hook
     watch.harvest()
     assert tracker.completed == []
+    assert [(kind, run_id) for kind, run_id, _ in tracker.rows if kind == "ended"] == [
+        ("ended", str(crashed.id))
+    ]
     assert list(watch.runs) == [retrying.id]
 
 
