@@ -131,6 +131,16 @@ def test_text_no_database_takes_in_a_flow_runs_tags_does_not_stop_reconcile(
 KILLED = Path(__file__).with_name("killed_flow.py")
 
 
+def running_in_the_api(flow_run_id: str, task: str) -> bool:
+    from prefect_failtrack.reconcile import _task_runs, task_name
+
+    with get_client(sync_client=True) as client:
+        return any(
+            task_name(t) == task and t.state is not None and t.state.is_running()
+            for t in _task_runs(client, flow_run_id)
+        )
+
+
 @sqlite_only
 def test_task_runs_orphaned_by_an_ended_flow_run_are_closed(audit_db: str, tmp_path: Path) -> None:
     """A worker's flow-run process is killed: the runner marks the flow run Crashed, and
@@ -148,7 +158,10 @@ def test_task_runs_orphaned_by_an_ended_flow_run_are_closed(audit_db: str, tmp_p
         while not marker.exists():
             assert child.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
-        time.sleep(1.0)  # the task's Running state reaches the API
+        flow_run_id = marker.read_text().strip()
+        while not running_in_the_api(flow_run_id, "load"):  # task states travel as events
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=30)
