@@ -1,0 +1,464 @@
+"""What an exception says about itself, read by shape for any library: its `Facts`.
+
+Libraries already state much about their own errors; this module reads it without
+importing them, and every reader survives whatever a hostile exception does:
+
+- the HTTP status, under the names libraries use (``status_code``, ``status``,
+  ``http_status``, ``code`` when it is an int in 100-599, ``response.status(_code)``,
+  ``resp.status``, botocore's ``ResponseMetadata``);
+- the SQLSTATE under any name (``sqlstate``, ``pgcode``, ``sql_state``, or pg8000's
+  ``{'C': ...}`` dict in ``args``), ``errno`` on any exception, a gRPC status code
+  wherever ``code()`` (or ``status``, ``grpc_status_code``) is a ``StatusCode``;
+- reasons and error names (botocore's ``Error.Code``, Google's ``reason`` and
+  ``errors[*].reason``, ``error_code``, ``error_name``, a ``code`` that is a name);
+- the library's own verdict (``retryable``, ``is_retryable``, ``retriable()``,
+  ``is_transient``, ``temporary``, ``isrecoverable``, a ``timeout`` flag, and error
+  labels such as MongoDB's ``RetryableWriteError``) and the delay it asks for;
+- a vendor code where a knowledge pack says where its library keeps one
+  (`CodeSource`: MySQL error numbers, Kafka codes, ORA numbers...). A source claims
+  the attributes it reads, so that the generic readers do not misread them (MongoDB's
+  ``code`` 262 is no HTTP status).
+
+The rules that judge facts are in `fact_rules`; the tables in `knowledge`. An
+exception rebuilt from a stored row carries its facts (``failtrack_facts``), which
+are then read as they are: a replay judges the same facts the first verdict did.
+"""
+
+from __future__ import annotations
+
+import errno as errno_module
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Any
+
+from . import introspect
+from .introspect import safe_getattr
+from .paths import first_attribute, read_path
+
+FACTS_ATTR = "failtrack_facts"
+
+FACT_ATTRIBUTES = introspect.FACT_ATTRIBUTES
+VERDICT_ATTRIBUTES = introspect.VERDICT_ATTRIBUTES
+LABEL_ATTRIBUTES = introspect.LABEL_ATTRIBUTES
+NAME_ATTRIBUTES = introspect.NAME_ATTRIBUTES
+
+#: The canonical gRPC status codes (grpc/doc/statuscodes.md), by name.
+GRPC_NAMES = frozenset({
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+    "UNAUTHENTICATED",
+})
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,63}")
+_EXISTS = re.compile(r"already (?:exists?|in use|taken|registered)|alreadyexists|duplicate", re.I)
+_RETRY = re.compile(
+    r"try again|retry|concurren|has been modified|modified concurrently|latest version"
+    r"|version conflict|aborted|\block\b|locked|lease|in progress|being (?:deleted|created)",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSource:
+    """Where a library keeps its own code (data for knowledge packs; see `paths`).
+
+    Attributes:
+        space: whose codes these are, the key of a pack's ``CODES`` table (``"mysql"``);
+            ``"sqlstate"``, ``"http"`` and ``"errno"`` fill those facts instead.
+        code: path to the code on the exception, e.g. ``"args[0]"``.
+        verdict: path to the library's own retryable flag, e.g. ``"args[0].retriable()"``.
+        message: a regular expression searched in the message; its group 1 is the code.
+        only_true: the verdict counts only when it says "retryable" (python-oracledb's
+            ``isrecoverable`` is False for every error it does not know to be recoverable).
+    """
+
+    space: str
+    code: str | None = None
+    verdict: str | None = None
+    message: str | None = None
+    only_true: bool = False
+
+    def claims(self) -> frozenset[str]:
+        """The exception's attributes this source reads (kept from the generic readers)."""
+        return frozenset(
+            a for a in (first_attribute(p) for p in (self.code, self.verdict) if p) if a
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The structured facts read from one exception; every field optional.
+
+    Attributes:
+        status: HTTP status.
+        sqlstate: SQLSTATE (5 characters).
+        errno: an ``errno`` value (``errno.ECONNRESET``...).
+        grpc: a gRPC status code name (``"UNAVAILABLE"``).
+        space: whose vendor code `code` is (``"mysql"``, ``"kafka"``...).
+        code: the vendor's code (an int, or a name such as ``"ORA-12541"``).
+        reasons: reasons and error names the error states (``"rateLimitExceeded"``).
+        retryable: the library's own verdict, if it states one.
+        verdict_from: the attribute that stated it (``"retriable()"``).
+        timeout: the library says the error is a timeout.
+        labels: error labels (MongoDB's ``RetryableWriteError``...).
+        conflict: for HTTP 409, what the conflict is about: ``"exists"`` or ``"retry"``.
+        retry_after: seconds the error asks to wait.
+    """
+
+    status: int | None = None
+    sqlstate: str | None = None
+    errno: int | None = None
+    grpc: str | None = None
+    space: str | None = None
+    code: int | str | None = None
+    reasons: tuple[str, ...] = ()
+    retryable: bool | None = None
+    verdict_from: str | None = None
+    timeout: bool | None = None
+    labels: tuple[str, ...] = ()
+    conflict: str | None = None
+    retry_after: float | None = None
+
+    def __bool__(self) -> bool:
+        return self != EMPTY
+
+    def as_dict(self) -> dict[str, Any]:
+        """The facts that are set, JSON-ready (tuples as lists)."""
+        out: dict[str, Any] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is None or value == ():
+                continue
+            out[field.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_mapping(cls, value: Any) -> Facts | None:
+        """Facts from `as_dict` output (a stored row); ``None`` for anything else. Never raises."""
+        if isinstance(value, Facts):
+            return value
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            return cls(
+                status=introspect.int_in(value.get("status"), 100, 599),
+                sqlstate=_sqlstate(value.get("sqlstate")),
+                errno=introspect.int_in(value.get("errno"), 1, 4095),
+                grpc=_grpc_name(value.get("grpc")),
+                space=_short_text(value.get("space")),
+                code=_code(value.get("code")),
+                reasons=_texts(value.get("reasons")),
+                retryable=_bool(value.get("retryable")),
+                verdict_from=_short_text(value.get("verdict_from")),
+                timeout=_bool(value.get("timeout")),
+                labels=_texts(value.get("labels")),
+                conflict=value.get("conflict") if value.get("conflict") in ("exists", "retry")
+                else None,
+                retry_after=introspect.as_delay(value.get("retry_after")),
+            )
+        except Exception:
+            return None
+
+
+EMPTY = Facts()
+
+# ------------------------------------------------------------------ sources, per class
+
+_sources: dict[str, tuple[CodeSource, ...]] = {}
+
+
+def set_sources(sources: Mapping[str, Iterable[CodeSource]]) -> None:
+    """The code sources of all packs, by dotted type name (the knowledge package sets them)."""
+    _sources.clear()
+    for name, listed in sources.items():
+        _sources[name] = tuple(listed)
+    sources_for.cache_clear()
+    introspect.set_sourced(frozenset(_sources))
+
+
+@lru_cache(maxsize=4096)
+def sources_for(cls: type) -> tuple[CodeSource, ...]:
+    """The code sources of a class: its own first, then its bases'."""
+    found: list[CodeSource] = []
+    for name in introspect.mro_names(cls):
+        found.extend(_sources.get(name, ()))
+    return tuple(found)
+
+
+# ------------------------------------------------------------------------------ reading
+
+def read_facts(exc: BaseException) -> Facts:
+    """Everything `exc` itself says (not its chain); `EMPTY` when nothing. Never raises."""
+    try:
+        has = introspect.present_attributes(exc)
+        if has is not None and has.isdisjoint(FACT_ATTRIBUTES) and not _args_dict(exc):
+            return EMPTY
+        return _read(exc, has)
+    except Exception:
+        return EMPTY
+
+
+def _read(exc: BaseException, has: frozenset[str] | None) -> Facts:
+    carried = Facts.from_mapping(safe_getattr(exc, FACTS_ATTR)) if _may(has, FACTS_ATTR) else None
+    if carried is not None:
+        return carried
+    found: dict[str, Any] = {}
+    claimed: set[str] = set()
+    for source in sources_for(type(exc)):
+        claimed |= source.claims()
+        _read_source(exc, source, found)
+    if "code" not in claimed and "status" not in found:
+        status = introspect.http_status(exc, any_code=True)
+        if status is not None:
+            found["status"] = status
+    if "sqlstate" not in found:
+        state = introspect.sqlstate(exc) or _sqlstate(_mapping_value(_args_dict(exc), "C"))
+        if state:
+            found["sqlstate"] = state
+    if "errno" not in found and "errno" not in claimed:
+        number = _errno(exc)
+        if number is not None:
+            found["errno"] = number
+    if "code" not in claimed:
+        name = grpc_code(exc)
+        if name is not None:
+            found["grpc"] = name
+    reasons = _reasons(exc, claimed)
+    if reasons:
+        found["reasons"] = tuple(dict.fromkeys((*found.get("reasons", ()), *reasons)))
+    if "retryable" not in found and not claimed & set(VERDICT_ATTRIBUTES):
+        verdict = _verdict(exc)
+        if verdict is not None:
+            found["retryable"], found["verdict_from"] = verdict
+    labels = _labels(exc)
+    if labels:
+        found["labels"] = labels
+    for attr in ("timeout", "is_timeout"):
+        if _may(has, attr) and _bool(_called(safe_getattr(exc, attr))) is True:
+            found["timeout"] = True
+    delay = introspect.requested_delay(exc)
+    if delay is not None:
+        found["retry_after"] = delay
+    if found.get("status") == 409:
+        found["conflict"] = _conflict(exc, found.get("reasons", ()))
+    return Facts(**found) if found else EMPTY
+
+
+def _may(has: frozenset[str] | None, attr: str) -> bool:
+    return has is None or attr in has
+
+
+def _read_source(exc: BaseException, source: CodeSource, found: dict[str, Any]) -> None:
+    value: Any = None
+    if source.code:
+        value = read_path(exc, source.code)
+    if value is None and source.message:
+        match = _search(source.message, introspect.safe_message(exc))
+        value = match
+    code = _code(value)
+    if code is not None:
+        if source.space == "sqlstate":
+            state = _sqlstate(code)
+            if state and "sqlstate" not in found:
+                found["sqlstate"] = state
+        elif source.space == "http":
+            status = introspect.int_in(code, 100, 599)
+            if status is not None and "status" not in found:
+                found["status"] = status
+        elif source.space == "errno":
+            number = introspect.int_in(code, 1, 4095)
+            if number is not None and "errno" not in found:
+                found["errno"] = number
+        elif "code" not in found:
+            found["space"], found["code"] = source.space, code
+    if source.verdict and "retryable" not in found:
+        verdict = _bool(read_path(exc, source.verdict))
+        if verdict is not None and (verdict or not source.only_true):
+            found["retryable"], found["verdict_from"] = verdict, source.verdict
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _search(pattern: str, text: str) -> str | None:
+    try:
+        match = _regex(pattern).search(text)
+    except Exception:
+        return None
+    if match is None:
+        return None
+    return match.group(1) if match.re.groups else match.group(0)
+
+
+_ARGS = BaseException.__dict__["args"]
+
+
+def _args_dict(exc: BaseException) -> Mapping[str, Any] | None:
+    """``args[0]`` when it is a mapping (pg8000 keeps the server's error fields so)."""
+    try:
+        args = _ARGS.__get__(exc)
+        first = args[0] if args else None
+        return first if isinstance(first, Mapping) else None
+    except Exception:
+        return None
+
+
+def _mapping_value(mapping: Mapping[str, Any] | None, key: str) -> Any:
+    if mapping is None:
+        return None
+    try:
+        return mapping.get(key)
+    except Exception:
+        return None
+
+
+def _errno(exc: BaseException) -> int | None:
+    number = introspect.os_errno(exc)
+    if number is not None or isinstance(exc, OSError):
+        return number
+    value = safe_getattr(exc, "errno")  # on anything else, only a real errno value counts
+    if isinstance(value, str):
+        value = getattr(errno_module, value.strip().upper(), None) if value.isupper() else None
+    number = introspect.int_in(value, 1, 4095)
+    return number if number in errno_module.errorcode else None
+
+
+def grpc_code(exc: BaseException) -> str | None:
+    """The name of the gRPC status code an exception carries (``code()``, ``status``...)."""
+    for attr in ("code", "grpc_status_code", "status"):
+        value = safe_getattr(exc, attr)
+        if value is None:
+            continue
+        if attr == "code" and callable(value) and not isinstance(value, type):
+            value = _called(value)
+        name = _grpc_name(value)
+        if name is not None:
+            return name
+    return None
+
+
+def _grpc_name(value: Any) -> str | None:
+    if isinstance(value, str):
+        name = value
+    elif isinstance(value, int | float | bytes) or value is None:
+        return None
+    else:
+        name = safe_getattr(value, "name")
+        if not isinstance(name, str):
+            return None
+    name = name.strip().upper()
+    return name if name in GRPC_NAMES and name != "OK" else None
+
+
+def _reasons(exc: BaseException, claimed: set[str]) -> tuple[str, ...]:
+    found: list[str] = []
+    response = safe_getattr(exc, "response")
+    if isinstance(response, Mapping):  # botocore ClientError
+        _add_token(found, introspect.mapping_get(response, "Error", "Code"))
+    for attr in ("reason", *NAME_ATTRIBUTES):
+        if attr not in claimed:
+            _add_token(found, safe_getattr(exc, attr))
+    errors = safe_getattr(exc, "errors")
+    if isinstance(errors, list | tuple):
+        for entry in errors[:8]:
+            _add_token(found, introspect.mapping_get(entry, "reason"))
+    if "code" not in claimed:
+        code = safe_getattr(exc, "code")
+        if isinstance(code, str) and not code.isdigit():
+            _add_token(found, code)
+    return tuple(dict.fromkeys(found))
+
+
+def _add_token(found: list[str], value: Any) -> None:
+    if isinstance(value, str):
+        text = str.__str__(value)  # the text itself, also of a str enum (Azure's error codes)
+        if _TOKEN.fullmatch(text):
+            found.append(text)
+
+
+def _verdict(exc: BaseException) -> tuple[bool, str] | None:
+    for attr in VERDICT_ATTRIBUTES:
+        value = safe_getattr(exc, attr)
+        if value is None:
+            continue
+        called = callable(value) and not isinstance(value, bool)
+        verdict = _bool(_called(value) if called else value)
+        if verdict is not None:
+            return verdict, f"{attr}()" if called else attr
+    return None
+
+
+def _labels(exc: BaseException) -> tuple[str, ...]:
+    for attr in LABEL_ATTRIBUTES:
+        value = safe_getattr(exc, attr)
+        if isinstance(value, set | frozenset | list | tuple):
+            labels = sorted(v for v in list(value)[:32] if isinstance(v, str) and len(v) < 80)
+            if labels:
+                return tuple(str(v) for v in labels)
+    return ()
+
+
+def _conflict(exc: BaseException, reasons: tuple[str, ...]) -> str | None:
+    text = " ".join((introspect.safe_message(exc, 1024), *reasons))
+    body = safe_getattr(exc, "body")
+    if isinstance(body, str | bytes):
+        text += " " + (body[:1024] if isinstance(body, str) else body[:1024].decode("latin-1"))
+    if _EXISTS.search(text):
+        return "exists"
+    if _RETRY.search(text):
+        return "retry"
+    return None
+
+
+# ---------------------------------------------------------------------- normalisation
+
+def _called(value: Any) -> Any:
+    if callable(value) and not isinstance(value, type | bool):
+        try:
+            return value()
+        except Exception:
+            return None
+    return value
+
+
+def _bool(value: Any) -> bool | None:
+    return value if type(value) is bool else None
+
+
+def _code(value: Any) -> int | str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        number = introspect.int_in(value, -(2**63), 2**63)
+        return number
+    if isinstance(value, bytes):
+        value = value[:64].decode("latin-1")
+    if isinstance(value, str):
+        text = str.__str__(value).strip()[:64]
+        if not text or any(c.isspace() for c in text):  # a message, not a code
+            return None
+        if text.lstrip("-").isdigit():
+            return int(text)
+        return text.upper()
+    name = safe_getattr(value, "name")  # an enum
+    return _code(name) if isinstance(name, str) else None
+
+
+def _sqlstate(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) == 5 and value.isalnum():
+        return str(value).upper()
+    return None
+
+
+def _short_text(value: Any) -> str | None:
+    return str(value)[:64] if isinstance(value, str) and value else None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(str(v)[:80] for v in value[:32] if isinstance(v, str))
