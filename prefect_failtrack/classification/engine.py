@@ -49,19 +49,21 @@ _CARRIED = CarriedRule()
 _NO_RULES = RuleSet()
 LAYER_NAMES = ("specific", "generic types", "messages")
 Layer = tuple[tuple[Rule, frozenset[str] | None, bool], ...]
-_layers: tuple[Layer, ...] | None = None
+_layers: tuple[tuple[str, Layer], ...] | None = None
 _global_rules: list[Rule] = []
 
 
-def _built_layers() -> tuple[Layer, ...]:
+def _built_layers() -> tuple[tuple[str, Layer], ...]:
     """The built-in layers (with outside packs, loaded on the first call), each rule with what
     it needs (`Rule.needs`) and whether it judges facts, read once."""
     global _layers
     if _layers is None:
         active = knowledge.layers()
         _layers = tuple(
-            tuple((rule, rule.needs, isinstance(rule, FactRule)) for rule in layer.rules)
-            for layer in (active.specific, active.generic, active.messages)
+            (name, tuple((rule, rule.needs, isinstance(rule, FactRule)) for rule in layer.rules))
+            for name, layer in zip(
+                LAYER_NAMES, (active.specific, active.generic, active.messages), strict=True
+            )
         )
     return _layers
 
@@ -109,10 +111,10 @@ def classify(exc: BaseException, rules: Iterable[RuleLike] | RuleSet = ()) -> Cl
         if verdict is None:
             return Classification(
                 ErrorType.UNKNOWN, False, "no rule decided", error_class, error_class,
-                facts=memo.get(id(exc)) or None,
+                facts=_some(memo.get(id(exc))) if memo else None,
             )
         decided_by = error_class if decider is exc else _name_of(decider)
-        return _answer(verdict, error_class, decided_by, memo.get(id(decider), EMPTY))
+        return _answer(verdict, error_class, decided_by, memo.get(id(decider)) if memo else None)
     except Exception as broken:  # a bug here must never fail the caller's pipeline
         return Classification(
             ErrorType.UNKNOWN, False, f"classifier error: {_name_of(broken)}",
@@ -124,21 +126,27 @@ _ANSWERS: dict[tuple[Verdict, str, str], Classification] = {}
 
 
 def _answer(
-    verdict: Verdict, error_class: str, decided_by: str, facts: Facts = EMPTY
+    verdict: Verdict, error_class: str, decided_by: str, facts: Facts | None = None
 ) -> Classification:
     """The classification for a verdict; immutable, so the same answers are made once
     (building a frozen dataclass costs as much as the rest of a type-decided call)."""
+    facts = _some(facts)
     key = (verdict, error_class, decided_by)
-    answer = _ANSWERS.get(key) if not facts else None
+    answer = _ANSWERS.get(key) if facts is None else None
     if answer is None:
         kind = verdict.error_type
         answer = Classification(
             kind, kind.retryable, verdict.reason, error_class, decided_by, verdict.retry_after,
-            facts or None,
+            facts,
         )
-        if verdict.retry_after is None and not facts and len(_ANSWERS) < 4096:
+        if verdict.retry_after is None and facts is None and len(_ANSWERS) < 4096:
             _ANSWERS[key] = answer
     return answer
+
+
+def _some(facts: Facts | None) -> Facts | None:
+    """`facts`, or ``None`` for none at all (`read_facts` answers the one `EMPTY` then)."""
+    return None if facts is None or facts is EMPTY else facts
 
 
 def _facts_of(exc: BaseException, memo: dict[int, Facts]) -> Facts:
@@ -192,7 +200,7 @@ def _ask(rule: Rule, exc: BaseException) -> Verdict | None:
 
 def _judge(rule: FactRule, facts: Facts) -> Verdict | None:
     """A built-in fact rule's verdict; one that raises abstains (and is logged)."""
-    if not facts:
+    if facts is EMPTY:
         return None
     try:
         return rule.judge(facts)
@@ -212,7 +220,8 @@ def _decide(
     links = introspect.chain_links(exc)
     carried = _CARRIED.needs
     others = (*extra.rules, *_global_rules)
-    memo = {} if memo is None else memo
+    if memo is None:
+        memo = {}
     for link, has in links:
         if has is None or not carried.isdisjoint(has):
             verdict = _ask(_CARRIED, link)
@@ -232,7 +241,7 @@ def _decide(
             if members:
                 verdict, decider = _worst(members, extra, depth + 1, link, budget, memo, trace)
                 return (verdict and _with_delay(verdict, links)), decider
-    for name, layer in zip(LAYER_NAMES, _built_layers(), strict=True):
+    for name, layer in _layers or _built_layers():
         for link, has in links:
             for rule, needs, judges in layer:
                 if needs is not None and has is not None and needs.isdisjoint(has):

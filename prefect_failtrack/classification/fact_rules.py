@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .facts import Facts
+from . import introspect
+from .facts import ALWAYS, Facts
 from .rules import FactRule, _status_table
 from .types import ErrorType, Verdict
 
@@ -53,6 +54,8 @@ def _code_table(mapping: CodeTable) -> dict[int | str, ErrorType]:
 
 class CodeRule(FactRule):
     """A vendor's own error codes, per code space: ``{"mysql": {2013: "TRANSIENT"}}``."""
+
+    needs = ALWAYS | introspect.DELAY_ATTRIBUTES
 
     def __init__(self, codes: Mapping[str, CodeTable]) -> None:
         self.codes = {space: _code_table(table) for space, table in codes.items()}

@@ -189,65 +189,91 @@ def sources_for(cls: type) -> tuple[CodeSource, ...]:
 
 # ------------------------------------------------------------------------------ reading
 
-def read_facts(exc: BaseException) -> Facts:
-    """Everything `exc` itself says (not its chain); `EMPTY` when nothing. Never raises."""
+#: What each reader looks at on the exception itself: it reads only when one is present.
+STATUS_ATTRIBUTES = introspect.HTTP_STATUS_ATTRIBUTES
+GRPC_ATTRIBUTES = frozenset({"code", "grpc_status_code", "status"})
+REASON_ATTRIBUTES = frozenset({"response", "reason", "errors", "code", *NAME_ATTRIBUTES})
+TIMEOUT_ATTRIBUTES = frozenset({"timeout", "is_timeout"})
+#: The facts carried by a rebuilt exception, and the code sources of knowledge packs:
+#: every fact rule reads those.
+ALWAYS = frozenset({FACTS_ATTR, introspect.SOURCED})
+
+
+def read_facts(exc: BaseException, wanted: frozenset[str] | None = None) -> Facts:
+    """Everything `exc` itself says (not its chain); `EMPTY` when nothing. Never raises.
+
+    Only readers whose attributes `exc` has (`introspect.present_attributes`) read; with
+    `wanted`, only those among `wanted` too (a rule that needs only a status reads only that).
+    """
     try:
         has = introspect.present_attributes(exc)
         if has is not None and has.isdisjoint(FACT_ATTRIBUTES) and not _args_dict(exc):
             return EMPTY
+        if wanted is not None:
+            has = (has if has is not None else FACT_ATTRIBUTES) & wanted
         return _read(exc, has)
     except Exception:
         return EMPTY
 
 
 def _read(exc: BaseException, has: frozenset[str] | None) -> Facts:
-    carried = Facts.from_mapping(safe_getattr(exc, FACTS_ATTR)) if _may(has, FACTS_ATTR) else None
+    def may(attrs: frozenset[str] | str) -> bool:
+        if has is None:
+            return True
+        return attrs in has if isinstance(attrs, str) else not has.isdisjoint(attrs)
+
+    def get(name: str) -> Any:  # only what is there (and wanted) is read
+        return safe_getattr(exc, name) if has is None or name in has else None
+
+    carried = Facts.from_mapping(get(FACTS_ATTR))
     if carried is not None:
         return carried
     found: dict[str, Any] = {}
     claimed: set[str] = set()
-    for source in sources_for(type(exc)):
-        claimed |= source.claims()
-        _read_source(exc, source, found)
-    if "code" not in claimed and "status" not in found:
-        status = introspect.http_status(exc, any_code=True)
+    if may(introspect.SOURCED):
+        for source in sources_for(type(exc)):
+            claimed |= source.claims()
+            _read_source(exc, source, found)
+    if "status" not in found and may(STATUS_ATTRIBUTES - claimed):
+        status = introspect.http_status(exc, any_code="code" not in claimed, get=get)
         if status is not None:
             found["status"] = status
     if "sqlstate" not in found:
-        state = introspect.sqlstate(exc) or _sqlstate(_mapping_value(_args_dict(exc), "C"))
+        state = introspect.sqlstate(exc, get) if may(introspect.SQLSTATE_ATTRIBUTES) else None
+        if state is None and (has is None or introspect.SOURCED in has or found):
+            state = _sqlstate(_mapping_value(_args_dict(exc), "C"))
         if state:
             found["sqlstate"] = state
-    if "errno" not in found and "errno" not in claimed:
-        number = _errno(exc)
+    if "errno" not in found and "errno" not in claimed and may("errno"):
+        number = _errno(exc, get)
         if number is not None:
             found["errno"] = number
-    if "code" not in claimed:
-        name = grpc_code(exc)
+    if "code" not in claimed and may(GRPC_ATTRIBUTES):
+        name = grpc_code(exc, get)
         if name is not None:
             found["grpc"] = name
-    reasons = _reasons(exc, claimed)
-    if reasons:
-        found["reasons"] = tuple(dict.fromkeys((*found.get("reasons", ()), *reasons)))
-    if "retryable" not in found and not claimed & set(VERDICT_ATTRIBUTES):
-        verdict = _verdict(exc)
+    if may(REASON_ATTRIBUTES):
+        reasons = _reasons(get, claimed)
+        if reasons:
+            found["reasons"] = tuple(dict.fromkeys((*found.get("reasons", ()), *reasons)))
+    if "retryable" not in found and may(frozenset(VERDICT_ATTRIBUTES) - claimed):
+        verdict = _verdict(get, claimed)
         if verdict is not None:
             found["retryable"], found["verdict_from"] = verdict
-    labels = _labels(exc)
-    if labels:
-        found["labels"] = labels
-    for attr in ("timeout", "is_timeout"):
-        if _may(has, attr) and _bool(_called(safe_getattr(exc, attr))) is True:
+    if may(frozenset(LABEL_ATTRIBUTES)):
+        labels = _labels(get)
+        if labels:
+            found["labels"] = labels
+    for attr in TIMEOUT_ATTRIBUTES:
+        if may(attr) and _bool(_called(get(attr))) is True:
             found["timeout"] = True
-    delay = introspect.requested_delay(exc)
-    if delay is not None:
-        found["retry_after"] = delay
+    if may(introspect.DELAY_ATTRIBUTES):
+        delay = introspect.requested_delay(exc, get)
+        if delay is not None:
+            found["retry_after"] = delay
     if found.get("status") == 409:
-        found["conflict"] = _conflict(exc, found.get("reasons", ()))
+        found["conflict"] = _conflict(exc, found.get("reasons", ()), get)
     return Facts(**found) if found else EMPTY
-
-
-def _may(has: frozenset[str] | None, attr: str) -> bool:
-    return has is None or attr in has
 
 
 def _read_source(exc: BaseException, source: CodeSource, found: dict[str, Any]) -> None:
@@ -316,21 +342,21 @@ def _mapping_value(mapping: Mapping[str, Any] | None, key: str) -> Any:
         return None
 
 
-def _errno(exc: BaseException) -> int | None:
-    number = introspect.os_errno(exc)
-    if number is not None or isinstance(exc, OSError):
-        return number
-    value = safe_getattr(exc, "errno")  # on anything else, only a real errno value counts
+def _errno(exc: BaseException, get: introspect.Getter) -> int | None:
+    value = get("errno")
+    if isinstance(exc, OSError):
+        return introspect.int_in(value, 1, 4095)  # on anything else, only a real errno value counts
     if isinstance(value, str):
         value = getattr(errno_module, value.strip().upper(), None) if value.isupper() else None
-    number = introspect.int_in(value, 1, 4095)
+    number = introspect.int_in(value, 1, 4095)  # on anything else, only a real errno counts
     return number if number in errno_module.errorcode else None
 
 
-def grpc_code(exc: BaseException) -> str | None:
+def grpc_code(exc: BaseException, get: introspect.Getter | None = None) -> str | None:
     """The name of the gRPC status code an exception carries (``code()``, ``status``...)."""
+    get = introspect.getter(exc, get)
     for attr in ("code", "grpc_status_code", "status"):
-        value = safe_getattr(exc, attr)
+        value = get(attr)
         if value is None:
             continue
         if attr == "code" and callable(value) and not isinstance(value, type):
@@ -354,20 +380,20 @@ def _grpc_name(value: Any) -> str | None:
     return name if name in GRPC_NAMES and name != "OK" else None
 
 
-def _reasons(exc: BaseException, claimed: set[str]) -> tuple[str, ...]:
+def _reasons(get: introspect.Getter, claimed: set[str]) -> tuple[str, ...]:
     found: list[str] = []
-    response = safe_getattr(exc, "response")
+    response = get("response")
     if isinstance(response, Mapping):  # botocore ClientError
         _add_token(found, introspect.mapping_get(response, "Error", "Code"))
     for attr in ("reason", *NAME_ATTRIBUTES):
         if attr not in claimed:
-            _add_token(found, safe_getattr(exc, attr))
-    errors = safe_getattr(exc, "errors")
+            _add_token(found, get(attr))
+    errors = get("errors")
     if isinstance(errors, list | tuple):
         for entry in errors[:8]:
             _add_token(found, introspect.mapping_get(entry, "reason"))
     if "code" not in claimed:
-        code = safe_getattr(exc, "code")
+        code = get("code")
         if isinstance(code, str) and not code.isdigit():
             _add_token(found, code)
     return tuple(dict.fromkeys(found))
@@ -380,9 +406,11 @@ def _add_token(found: list[str], value: Any) -> None:
             found.append(text)
 
 
-def _verdict(exc: BaseException) -> tuple[bool, str] | None:
+def _verdict(get: introspect.Getter, claimed: set[str]) -> tuple[bool, str] | None:
     for attr in VERDICT_ATTRIBUTES:
-        value = safe_getattr(exc, attr)
+        if attr in claimed:
+            continue
+        value = get(attr)
         if value is None:
             continue
         called = callable(value) and not isinstance(value, bool)
@@ -392,9 +420,9 @@ def _verdict(exc: BaseException) -> tuple[bool, str] | None:
     return None
 
 
-def _labels(exc: BaseException) -> tuple[str, ...]:
+def _labels(get: introspect.Getter) -> tuple[str, ...]:
     for attr in LABEL_ATTRIBUTES:
-        value = safe_getattr(exc, attr)
+        value = get(attr)
         if isinstance(value, set | frozenset | list | tuple):
             labels = sorted(v for v in list(value)[:32] if isinstance(v, str) and len(v) < 80)
             if labels:
@@ -402,9 +430,9 @@ def _labels(exc: BaseException) -> tuple[str, ...]:
     return ()
 
 
-def _conflict(exc: BaseException, reasons: tuple[str, ...]) -> str | None:
+def _conflict(exc: BaseException, reasons: tuple[str, ...], get: introspect.Getter) -> str | None:
     text = " ".join((introspect.safe_message(exc, 1024), *reasons))
-    body = safe_getattr(exc, "body")
+    body = get("body")
     if isinstance(body, str | bytes):
         text += " " + (body[:1024] if isinstance(body, str) else body[:1024].decode("latin-1"))
     if _EXISTS.search(text):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -39,7 +39,7 @@ VERDICT_ATTRIBUTES = (
 LABEL_ATTRIBUTES = ("_error_labels", "error_labels")
 NAME_ATTRIBUTES = ("error_code", "error_name")
 OTHER_FACT_ATTRIBUTES = frozenset(
-    {"failtrack_facts", "grpc_status_code", "errors", "timeout", "is_timeout"}
+    {"failtrack_facts", "grpc_status_code", "errors", "timeout", "is_timeout", "body"}
 )
 #: Pseudo-attribute of the classes a knowledge pack reads a code from (`set_sourced`).
 SOURCED = "<code source>"
@@ -249,15 +249,27 @@ def mapping_get(obj: Any, *keys: str) -> Any:
     return obj
 
 
-def http_status(exc: BaseException, any_code: bool = False) -> int | None:
+Getter = Callable[[str], Any]
+"""Reads one attribute of an exception, ``None`` when absent (or not to be read)."""
+
+
+def getter(exc: BaseException, get: Getter | None = None) -> Getter:
+    """`get`, or one that reads any attribute of `exc` safely (`safe_getattr`)."""
+    return get if get is not None else lambda name: safe_getattr(exc, name)
+
+
+def http_status(
+    exc: BaseException, any_code: bool = False, get: Getter | None = None
+) -> int | None:
     """The HTTP status an exception carries, from any of the common client shapes.
 
     ``code`` counts when it is an int in 100-599 on urllib's and Google's errors, and on
     any exception with `any_code` (the generic layer: a knowledge pack claims ``code``
     where a library means something else by it).
     """
+    get = getter(exc, get)
     for holder in ("response", "resp"):
-        response = safe_getattr(exc, holder)
+        response = get(holder)
         if response is None:
             continue
         if isinstance(response, Mapping):  # botocore ClientError.response
@@ -270,18 +282,18 @@ def http_status(exc: BaseException, any_code: bool = False) -> int | None:
             if status is not None:
                 return status
     for attr in ("status", "status_code", "http_status"):  # aiohttp, SDK errors
-        status = int_in(safe_getattr(exc, attr), 100, 599)
+        status = int_in(get(attr), 100, 599)
         if status is not None:
             return status
     # urllib.error.HTTPError and google.api_core errors keep the status in .code
     if any_code or module_of(exc).startswith(("urllib.", "google.")):
-        return int_in(safe_getattr(exc, "code"), 100, 599)
+        return int_in(get("code"), 100, 599)
     return None
 
 
-def _headers(exc: BaseException) -> Any:
+def _headers(get: Getter) -> Any:
     for holder in ("response", "resp"):
-        response = safe_getattr(exc, holder)
+        response = get(holder)
         if isinstance(response, Mapping):
             headers = mapping_get(response, "ResponseMetadata", "HTTPHeaders")
             if headers is not None:
@@ -290,7 +302,7 @@ def _headers(exc: BaseException) -> Any:
             headers = safe_getattr(response, "headers")
             if headers is not None:
                 return headers
-    return safe_getattr(exc, "headers")
+    return get("headers")
 
 
 def parse_retry_after(value: Any, now: datetime | None = None) -> float | None:
@@ -317,13 +329,14 @@ def parse_retry_after(value: Any, now: datetime | None = None) -> float | None:
         return None
 
 
-def requested_delay(exc: BaseException) -> float | None:
+def requested_delay(exc: BaseException, get: Getter | None = None) -> float | None:
     """The delay an error asks for: carried on it (``failtrack_retry_after``), stated by the
     library (``retry_after``, ``retry_after_seconds``), or in the response's headers
     (``Retry-After``, ``retry-after-ms``, ``x-ms-retry-after-ms``, and a rate limit's reset
     when none remain: ``RateLimit-Reset`` / ``X-RateLimit-Reset``)."""
+    get = getter(exc, get)
     for attr in (RETRY_AFTER_ATTR, "retry_after", "retry_after_seconds"):
-        value = safe_getattr(exc, attr)
+        value = get(attr)
         if value is None:
             continue
         seconds = safe_getattr(value, "total_seconds")  # a timedelta
@@ -332,7 +345,7 @@ def requested_delay(exc: BaseException) -> float | None:
             delay = parse_retry_after(value)
         if delay is not None:
             return delay
-    headers = _headers(exc)
+    headers = _headers(get)
     if headers is None:
         return None
     return delay_from_headers(headers)
@@ -385,14 +398,15 @@ def as_delay(value: Any) -> float | None:
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
-def sqlstate(exc: BaseException) -> str | None:
+def sqlstate(exc: BaseException, get: Getter | None = None) -> str | None:
     """The SQLSTATE an error carries under a usual name.
 
     psycopg 3, asyncpg, mysql-connector, Snowflake: ``sqlstate``; psycopg2: ``pgcode``;
     others: ``sql_state``. (pg8000's lives in ``args[0]['C']``: see `facts`.)
     """
+    get = getter(exc, get)
     for attr in ("sqlstate", "pgcode", "sql_state"):
-        code = safe_getattr(exc, attr)
+        code = get(attr)
         if isinstance(code, str) and len(code) == 5:
             return code.upper()
     return None

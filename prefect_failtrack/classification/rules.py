@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Union
 
 from . import introspect
-from .facts import Facts, read_facts
+from .facts import ALWAYS, REASON_ATTRIBUTES, Facts, read_facts
 from .types import ERROR_TYPE_ATTR, ErrorType, Verdict
 
 
@@ -321,6 +321,9 @@ def _status_table(mapping: Mapping[int | range, ErrorType | str]) -> dict[int, E
     return table
 
 
+_ALWAYS = ALWAYS
+
+
 class FactRule(Rule):
     """A rule that judges the `Facts` an exception states about itself (`facts.read_facts`).
 
@@ -328,10 +331,10 @@ class FactRule(Rule):
     (`judge`); called directly, a rule reads them itself.
     """
 
-    needs = introspect.FACT_ATTRIBUTES
+    needs: frozenset[str] = introspect.FACT_ATTRIBUTES
 
     def __call__(self, exc: BaseException) -> Verdict | None:
-        return self.judge(read_facts(exc))
+        return self.judge(read_facts(exc, self.needs))
 
     def judge(self, facts: Facts) -> Verdict | None:
         raise NotImplementedError
@@ -339,6 +342,8 @@ class FactRule(Rule):
 
 class HttpStatusRule(FactRule):
     """HTTP response status, under any of the names clients use (see `facts`), to a class."""
+
+    needs = introspect.HTTP_STATUS_ATTRIBUTES | introspect.DELAY_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[int | range, ErrorType | str]) -> None:
         self.table = _status_table(mapping)
@@ -352,6 +357,8 @@ class HttpStatusRule(FactRule):
 
 class SqlstateRule(FactRule):
     """SQLSTATE codes to classes: an exact 5-character code beats its 2-character class."""
+
+    needs = introspect.SQLSTATE_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[str, ErrorType | str]) -> None:
         self.table = {code.upper(): ErrorType(kind) for code, kind in mapping.items()}
@@ -370,6 +377,8 @@ class CloudCodeRule(FactRule):
     """Error codes and reasons a service names (botocore ``Error.Code``, Google reasons,
     ``errors[*].reason``, ``error_code``) to classes; exact names."""
 
+    needs = REASON_ATTRIBUTES | introspect.DELAY_ATTRIBUTES | _ALWAYS
+
     def __init__(self, mapping: Mapping[str, ErrorType | str]) -> None:
         self.table = {code: ErrorType(kind) for code, kind in mapping.items()}
 
@@ -382,6 +391,8 @@ class CloudCodeRule(FactRule):
 
 class ErrnoRule(FactRule):
     """``errno`` values to classes."""
+
+    needs = introspect.ERRNO_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[int, ErrorType | str]) -> None:
         self.table = {int(code): ErrorType(kind) for code, kind in mapping.items()}
