@@ -209,8 +209,9 @@ def _judge(rule: FactRule, facts: Facts) -> Verdict | None:
         return None
 
 
-Trace = list[tuple[str, BaseException, Rule, "Verdict | None"]]
-"""What `_decide` asked, when traced (`explain`): layer, link, rule, verdict."""
+Trace = list[tuple[str, BaseException, Rule, "Verdict | str | None"]]
+"""What `_decide` asked, when traced (`explain`): layer, link, rule, verdict (or `NOT_ASKED`)."""
+NOT_ASKED = "not asked: the exception has none of the attributes it reads"
 
 
 def _decide(
@@ -245,6 +246,8 @@ def _decide(
         for link, has in links:
             for rule, needs, judges in layer:
                 if needs is not None and has is not None and needs.isdisjoint(has):
+                    if trace is not None:
+                        trace.append((name, link, rule, NOT_ASKED))
                     continue  # it cannot decide without one of these attributes
                 if judges:
                     verdict = _judge(rule, _facts_of(link, memo))  # type: ignore[arg-type]
