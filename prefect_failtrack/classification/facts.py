@@ -240,7 +240,7 @@ def _read(exc: BaseException, has: frozenset[str] | None) -> Facts:
             found["status"] = status
     if "sqlstate" not in found:
         state = introspect.sqlstate(exc, get) if may(introspect.SQLSTATE_ATTRIBUTES) else None
-        if state is None and (has is None or introspect.SOURCED in has or found):
+        if state is None:  # pg8000's shape: the server's error fields in args[0]
             state = _sqlstate(_mapping_value(_args_dict(exc), "C"))
         if state:
             found["sqlstate"] = state
