@@ -82,5 +82,4 @@ CLOUD_CODES = {
     "Md5Mismatch": T,  # corrupted in transit
     "SubscriptionRequestsThrottled": T,
     "TooManyRequests": T,
-    "Conflict": T,
 }

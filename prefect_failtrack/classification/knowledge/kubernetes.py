@@ -17,7 +17,7 @@ T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, Error
 
 CODE_SOURCES = {
     "kubernetes.client.exceptions.ApiException": [
-        CodeSource("kubernetes", code="body|json.reason"),
+        CodeSource("kubernetes", code="body|json['reason']"),
     ],
 }
 
