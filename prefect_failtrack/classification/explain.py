@@ -29,6 +29,7 @@ from .rules import (
     RuleLike,
     RuleSet,
     SqlstateRule,
+    TypeNameRule,
     TypeRule,
 )
 
@@ -42,6 +43,7 @@ _NAMES: dict[type, str] = {
     ErrnoRule: "errno",
     MessagePatterns: "message patterns",
     MessageRule: "message pattern",
+    TypeNameRule: "what a library's class names its error",
 }
 _TYPE_SCOPES = {
     "library": "exception types (libraries; builtins for builtin classes)",

@@ -52,7 +52,9 @@ GRPC_NAMES = frozenset({
     "UNAUTHENTICATED",
 })
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,63}")
-_EXISTS = re.compile(r"already (?:exists?|in use|taken|registered)|alreadyexists|duplicate", re.I)
+_EXISTS = re.compile(
+    r"already[\s_-]*(?:exists?|in[\s_-]*use|taken|registered)|duplicate", re.I
+)
 _RETRY = re.compile(
     r"try again|retry|concurren|has been modified|modified concurrently|latest version"
     r"|version conflict|aborted|\block\b|locked|lease|in progress|being (?:deleted|created)",

@@ -187,6 +187,40 @@ def _type_key(key: type[BaseException] | str) -> str:
     return key if isinstance(key, str) else introspect.qualified_name(key)
 
 
+class TypeNameRule(Rule):
+    """A library's class *names* its error: ``ConnectionTimeout``, ``RateLimitError``.
+
+    For exceptions no table knows: the names of the non-builtin classes of the MRO, the most
+    specific first, are searched with `patterns` (``[(regex, ErrorType, label)]``, searched
+    case-sensitively in the bare class name). Cached per class.
+    """
+
+    def __init__(self, patterns: Iterable[tuple[str, ErrorType | str, str]]) -> None:
+        self.entries = [(re.compile(p), ErrorType(kind), label) for p, kind, label in patterns]
+        self._cache: dict[type, Verdict | None] = {}
+
+    def __call__(self, exc: BaseException) -> Verdict | None:
+        cls = type(exc)
+        try:
+            return self._cache[cls]
+        except KeyError:
+            pass
+        verdict = self._plan(cls)
+        if len(self._cache) < 4096:
+            self._cache[cls] = verdict
+        return verdict
+
+    def _plan(self, cls: type) -> Verdict | None:
+        for name in introspect.mro_names(cls):
+            if "." not in name:  # builtins (and object) say nothing here
+                continue
+            bare = name.rsplit(".", 1)[1]
+            for pattern, kind, label in self.entries:
+                if pattern.search(bare):
+                    return Verdict(kind, f"type name {bare} ({label})")
+        return None
+
+
 class MessageRule(Rule):
     """A regular expression searched in the exception's message (case-insensitive by default)."""
 

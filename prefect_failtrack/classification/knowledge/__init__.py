@@ -16,6 +16,8 @@ dotted names, never imports of the libraries themselves; each cites its source:
   generic layer's tables (see `generic` and `fact_rules.MetadataRule`);
 - ``GENERIC_TYPES``: broad families that decide only when nothing in the chain is
   more specific (``OSError``, SQLAlchemy's ``DBAPIError`` wrappers, status carriers);
+- ``TYPE_NAMES``: ``[(regex, ErrorType, label)]`` searched in the names of a library's
+  classes (``ConnectionTimeout``), after the generic types, for errors no table knows;
 - ``MESSAGES``: ``[(regex, ErrorType, label)]``, the last resort.
 
 The tables of all packs are merged (a later pack overrides an earlier one's keys), so
@@ -53,7 +55,14 @@ from typing import Any
 
 from .. import facts
 from ..fact_rules import CodeRule, MetadataRule
-from ..rules import CloudCodeRule, MessagePatterns, RuleSet, SqlstateRule, TypeRule
+from ..rules import (
+    CloudCodeRule,
+    MessagePatterns,
+    RuleSet,
+    SqlstateRule,
+    TypeNameRule,
+    TypeRule,
+)
 from . import (
     amqp,
     arrow,
@@ -95,7 +104,7 @@ FAMILIES: tuple[ModuleType, ...] = (
 TABLES = (
     "CODE_SOURCES", "CODES", "CLOUD_CODES", "SQLSTATES", "TYPES", "TYPE_MESSAGES",
     "HTTP_STATUS", "GRPC_CODES", "NAMES", "ERRNOS", "LABELS", "CONFLICT", "GENERIC_TYPES",
-    "MESSAGES",
+    "TYPE_NAMES", "MESSAGES",
 )
 """Every table a pack may define."""
 
@@ -165,7 +174,10 @@ def build(packs: Iterable[Any]) -> Layers:
     ])
     return Layers(
         specific=specific,
-        generic=RuleSet([TypeRule(_merged(packs, "GENERIC_TYPES"))]),
+        generic=RuleSet([
+            TypeRule(_merged(packs, "GENERIC_TYPES")),
+            TypeNameRule(_listed("TYPE_NAMES", packs)),
+        ]),
         messages=RuleSet([MessagePatterns(_listed("MESSAGES", packs))]),
         sources=sources,
     )

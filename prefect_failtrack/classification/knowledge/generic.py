@@ -16,6 +16,10 @@
   (MongoDB drivers' specification: ``RetryableWriteError``,
   ``TransientTransactionError``, ``UnknownTransactionCommitResult``,
   ``ResumableChangeStreamError``; ``SystemOverloadedError``, ``RetryableError``).
+- ``TYPE_NAMES``: what a library's class names its error, for exceptions no table knows
+  (``elastic_transport.ConnectionError``, openai's ``APIConnectionError``, an SDK's
+  ``RateLimitError``): after the generic types, before message patterns. Searched in the
+  bare class name, case-sensitively, so that ``Timeout`` is a word of the name.
 - ``CONFLICT``: HTTP 409 by what it is about (RFC 9110 §15.5.10 leaves that to the
   body): something that already exists is PERMANENT (creating it again cannot
   succeed); a concurrent modification, a lease or "try again" is TRANSIENT. A 409
@@ -139,3 +143,15 @@ CONFLICT = {
     "exists": P,
     "retry": T,
 }
+
+TYPE_NAMES = [
+    (r"Timeout|TimedOut|Deadline", TO, "timeout"),
+    (r"RateLimit|Throttl|TooManyRequests|QuotaExceeded", T, "rate limit"),
+    (r"Connection(?:Error|Refused|Reset|Lost|Closed|Aborted|Failure|Failed)?$|Network"
+     r"|Unavailable|Unreachable|Disconnect|Transport(?:Error)?$|ServerError$|Overload|Busy",
+     T, "connection or service"),
+    (r"Auth(?:entication|orization)?(?:Error|Failed|Failure|Exception)|Unauthori[sz]ed"
+     r"|Forbidden|PermissionDenied|AccessDenied|Credential", P, "access"),
+    (r"NotFound|DoesNotExist|NoSuch|AlreadyExists|Duplicate", P, "existence"),
+    (r"Validation|Invalid|Malformed|Parse|Decode|Schema|BadRequest|Unprocessable", V, "input"),
+]
