@@ -17,7 +17,9 @@ dotted names, never imports of the libraries themselves; each cites its source:
 - ``GENERIC_TYPES``: broad families that decide only when nothing in the chain is
   more specific (``OSError``, SQLAlchemy's ``DBAPIError`` wrappers, status carriers);
 - ``TYPE_NAMES``: ``[(regex, ErrorType, label)]`` searched in the names of a library's
-  classes (``ConnectionTimeout``), after the generic types, for errors no table knows;
+  classes (``ConnectionTimeout``), for errors no table knows: after the generic library
+  types, before the generic builtin a library's class subclasses (jinja2's
+  ``TemplateNotFound`` is an ``OSError``, but it says what it is);
 - ``MESSAGES``: ``[(regex, ErrorType, label)]``, the last resort.
 
 The tables of all packs are merged (a later pack overrides an earlier one's keys), so
@@ -175,8 +177,9 @@ def build(packs: Iterable[Any]) -> Layers:
     return Layers(
         specific=specific,
         generic=RuleSet([
-            TypeRule(_merged(packs, "GENERIC_TYPES")),
+            TypeRule(_merged(packs, "GENERIC_TYPES"), scope="library"),
             TypeNameRule(_listed("TYPE_NAMES", packs)),
+            TypeRule(_merged(packs, "GENERIC_TYPES"), scope="bases"),
         ]),
         messages=RuleSet([MessagePatterns(_listed("MESSAGES", packs))]),
         sources=sources,

@@ -152,6 +152,8 @@ TYPE_NAMES = [
      T, "connection or service"),
     (r"Auth(?:entication|orization)?(?:Error|Failed|Failure|Exception)|Unauthori[sz]ed"
      r"|Forbidden|PermissionDenied|AccessDenied|Credential", P, "access"),
+    (r"Broken(?:Pipe|Resource|Stream|Connection)", T, "broken connection"),
     (r"NotFound|DoesNotExist|NoSuch|AlreadyExists|Duplicate", P, "existence"),
+    (r"Syntax|Undefined|Unsupported|NotSupported|NotImplemented", P, "the code or the request"),
     (r"Validation|Invalid|Malformed|Parse|Decode|Schema|BadRequest|Unprocessable", V, "input"),
 ]
