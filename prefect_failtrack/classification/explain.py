@@ -159,8 +159,4 @@ def _chain(exc: BaseException) -> list[Link]:
     return links
 
 
-def _name(exc: BaseException) -> str:
-    try:
-        return introspect.qualified_name(type(exc))
-    except Exception:
-        return "?"
+_name = engine._name_of

@@ -57,7 +57,9 @@ def exception_from_state_message(message: str | None) -> BaseException:
     return rebuilt or ReconstructedError(text or "no message")
 
 
-def _known_class(module_name: str, class_name: str, allow_import: bool) -> type[BaseException] | None:
+def _known_class(
+    module_name: str, class_name: str, allow_import: bool
+) -> type[BaseException] | None:
     module = sys.modules.get(module_name)
     if module is None and allow_import:
         try:

@@ -13,6 +13,7 @@ import pytest
 from prefect_failtrack import ErrorType, classify
 from prefect_failtrack.classification.facts import EMPTY, Facts, read_facts
 from prefect_failtrack.classification.text import with_facts
+from tests.unit.knowledge_helpers import decision as decided
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
 
@@ -39,11 +40,6 @@ class StatusCode(enum.Enum):
     UNAVAILABLE = (14, "unavailable")
     NOT_FOUND = (5, "not found")
     DEADLINE_EXCEEDED = (4, "deadline exceeded")
-
-
-def decided(exc: BaseException) -> tuple[ErrorType, str]:
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 # ------------------------------------------------------------------------- HTTP status

@@ -10,7 +10,7 @@ import asyncio
 import pytest
 
 from prefect_failtrack import ErrorType, classify
-from tests.unit.knowledge_helpers import closed_port, needs_service, raised
+from tests.unit.knowledge_helpers import decision as decided, closed_port, needs_service, raised
 
 pika = pytest.importorskip("pika")
 aio_pika = pytest.importorskip("aio_pika")
@@ -19,11 +19,6 @@ confluent_kafka = pytest.importorskip("confluent_kafka")
 kafka_errors = pytest.importorskip("kafka.errors")
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
-
-
-def decided(exc):
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 def run(coro):
@@ -134,7 +129,8 @@ class TestKafka:
             {"bootstrap.servers": f"127.0.0.1:{closed_port()}", "socket.timeout.ms": 500})
         exc = raised(admin.list_topics, timeout=1)
         code = exc.args[0].code()
-        assert code in (confluent_kafka.KafkaError._TRANSPORT, confluent_kafka.KafkaError._TIMED_OUT)
+        local = confluent_kafka.KafkaError
+        assert code in (local._TRANSPORT, local._TIMED_OUT)
         assert classify(exc).error_type in (T, TO)
 
     @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from prefect_failtrack import ErrorType, classify
-from tests.unit.knowledge_helpers import closed_port, needs_service, raised
+from tests.unit.knowledge_helpers import decision as decided, closed_port, needs_service, raised
 
 pymysql = pytest.importorskip("pymysql")
 mysql_connector = pytest.importorskip("mysql.connector")
@@ -20,11 +20,6 @@ T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, Error
 needs_mariadb = needs_service(3306, "MariaDB")
 needs_pg = needs_service(5432, "PostgreSQL")
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": "", "database": "test"}
-
-
-def decided(exc):
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 @pytest.fixture

@@ -17,18 +17,13 @@ import time
 import pytest
 
 from prefect_failtrack import ErrorType, classify
-from tests.unit.knowledge_helpers import closed_port, raised
+from tests.unit.knowledge_helpers import decision as decided, closed_port, raised
 
 grpc = pytest.importorskip("grpc")
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 pyftpdlib_servers = pytest.importorskip("pyftpdlib.servers")
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
-
-
-def decided(exc):
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 # ------------------------------------------------------------------------------- gRPC

@@ -12,14 +12,9 @@ import json
 import pytest
 
 from prefect_failtrack import ErrorType, classify
-from tests.unit.knowledge_helpers import closed_port, raised
+from tests.unit.knowledge_helpers import decision as decided, closed_port, raised
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
-
-
-def decided(exc):
-    result = classify(exc)
-    return result.error_type, result.reason
 
 
 # ------------------------------------------------------------------------------ MongoDB
@@ -101,8 +96,10 @@ def test_clickhouse_server_codes(code, expected):
 @pytest.mark.parametrize(
     ("cls", "error", "expected"),
     [
-        ("TrinoQueryError", {"errorName": "EXCEEDED_TIME_LIMIT", "errorType": "INSUFFICIENT_RESOURCES"}, TO),
-        ("TrinoQueryError", {"errorName": "CLUSTER_OUT_OF_MEMORY", "errorType": "INSUFFICIENT_RESOURCES"}, T),
+        ("TrinoQueryError",
+         {"errorName": "EXCEEDED_TIME_LIMIT", "errorType": "INSUFFICIENT_RESOURCES"}, TO),
+        ("TrinoQueryError",
+         {"errorName": "CLUSTER_OUT_OF_MEMORY", "errorType": "INSUFFICIENT_RESOURCES"}, T),
         ("TrinoUserError", {"errorName": "TABLE_NOT_FOUND", "errorType": "USER_ERROR"}, P),
         ("TrinoUserError", {"errorName": "INVALID_CAST_ARGUMENT", "errorType": "USER_ERROR"}, V),
         ("TrinoExternalError", {"errorName": "HIVE_SOMETHING_NEW", "errorType": "EXTERNAL"}, T),

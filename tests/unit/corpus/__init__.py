@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prefect_failtrack import ErrorType
+from tests.unit.knowledge_helpers import raised  # noqa: F401  (the cases use it)
 
 T, P, TO, V, D, U = (
     ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION,
@@ -36,14 +37,6 @@ class Case:
     @property
     def label(self) -> str:
         return f"{self.family}: {self.why}"
-
-
-def raised(fn: Callable[..., object], *args: object, **kwargs: object) -> BaseException:
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return exc
-    raise AssertionError("expected an exception")
 
 
 MODULES = (

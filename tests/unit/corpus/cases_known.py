@@ -18,8 +18,9 @@ def cases() -> list[Case]:
 
 def _python() -> list[Case]:
     return [
-        Case("python", lambda: ConnectionResetError(errno.ECONNRESET, "reset by peer"), T, "reset"),
-        Case("python", lambda: ConnectionRefusedError(errno.ECONNREFUSED, "refused"), T, "refused"),
+        Case("python", lambda: ConnectionResetError(errno.ECONNRESET, "reset"), T, "reset"),
+        Case("python", lambda: ConnectionRefusedError(errno.ECONNREFUSED, "refused"), T,
+             "refused"),
         Case("python", lambda: TimeoutError("timed out"), TO, "timeout"),
         Case("python", lambda: socket.gaierror(-3, "Temporary failure in name resolution"), T, "DNS"),
         Case("python", lambda: FileNotFoundError(errno.ENOENT, "No such file", "/in.csv"), P, "ENOENT"),
