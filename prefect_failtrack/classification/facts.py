@@ -26,14 +26,12 @@ are then read as they are: a replay judges the same facts the first verdict did.
 
 from __future__ import annotations
 
-import errno as errno_module
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-from . import introspect
+from . import introspect, shapes
 from .introspect import safe_getattr
 from .paths import first_attribute, read_path
 
@@ -43,24 +41,6 @@ FACT_ATTRIBUTES = introspect.FACT_ATTRIBUTES
 VERDICT_ATTRIBUTES = introspect.VERDICT_ATTRIBUTES
 LABEL_ATTRIBUTES = introspect.LABEL_ATTRIBUTES
 NAME_ATTRIBUTES = introspect.NAME_ATTRIBUTES
-
-#: The canonical gRPC status codes (grpc/doc/statuscodes.md), by name.
-GRPC_NAMES = frozenset({
-    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-    "UNAUTHENTICATED",
-})
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,63}")
-_EXISTS = re.compile(
-    r"already[\s_-]*(?:exists?|in[\s_-]*use|taken|registered)|duplicate", re.I
-)
-_RETRY = re.compile(
-    r"try again|retry|concurren|has been modified|modified concurrently|latest version"
-    r"|version conflict|aborted|\block\b|locked|lease|in progress|being (?:deleted|created)",
-    re.I,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class CodeSource:
@@ -146,16 +126,16 @@ class Facts:
         try:
             return cls(
                 status=introspect.int_in(value.get("status"), 100, 599),
-                sqlstate=_sqlstate(value.get("sqlstate")),
+                sqlstate=shapes.as_sqlstate(value.get("sqlstate")),
                 errno=introspect.int_in(value.get("errno"), 1, 4095),
-                grpc=_grpc_name(value.get("grpc")),
-                space=_short_text(value.get("space")),
-                code=_code(value.get("code")),
-                reasons=_texts(value.get("reasons")),
-                retryable=_bool(value.get("retryable")),
-                verdict_from=_short_text(value.get("verdict_from")),
-                timeout=_bool(value.get("timeout")),
-                labels=_texts(value.get("labels")),
+                grpc=shapes.grpc_name(value.get("grpc")),
+                space=shapes.short_text(value.get("space")),
+                code=shapes.as_code(value.get("code")),
+                reasons=shapes.texts(value.get("reasons")),
+                retryable=shapes.as_bool(value.get("retryable")),
+                verdict_from=shapes.short_text(value.get("verdict_from")),
+                timeout=shapes.as_bool(value.get("timeout")),
+                labels=shapes.texts(value.get("labels")),
                 conflict=value.get("conflict") if value.get("conflict") in ("exists", "retry")
                 else None,
                 retry_after=introspect.as_delay(value.get("retry_after")),
@@ -209,7 +189,7 @@ def read_facts(exc: BaseException, wanted: frozenset[str] | None = None) -> Fact
     """
     try:
         has = introspect.present_attributes(exc)
-        if has is not None and has.isdisjoint(FACT_ATTRIBUTES) and not _args_dict(exc):
+        if has is not None and has.isdisjoint(FACT_ATTRIBUTES) and not shapes.args_dict(exc):
             return EMPTY
         if wanted is not None:
             has = (has if has is not None else FACT_ATTRIBUTES) & wanted
@@ -243,38 +223,38 @@ def _read(exc: BaseException, has: frozenset[str] | None) -> Facts:
     if "sqlstate" not in found:
         state = introspect.sqlstate(exc, get) if may(introspect.SQLSTATE_ATTRIBUTES) else None
         if state is None:  # pg8000's shape: the server's error fields in args[0]
-            state = _sqlstate(_mapping_value(_args_dict(exc), "C"))
+            state = shapes.as_sqlstate(shapes.mapping_value(shapes.args_dict(exc), "C"))
         if state:
             found["sqlstate"] = state
     if "errno" not in found and "errno" not in claimed and may("errno"):
-        number = _errno(exc, get)
+        number = shapes.errno_of(exc, get)
         if number is not None:
             found["errno"] = number
     if "code" not in claimed and may(GRPC_ATTRIBUTES):
-        name = grpc_code(exc, get)
+        name = shapes.grpc_code(exc, get)
         if name is not None:
             found["grpc"] = name
     if may(REASON_ATTRIBUTES):
-        reasons = _reasons(get, claimed)
+        reasons = shapes.reasons(get, claimed)
         if reasons:
             found["reasons"] = tuple(dict.fromkeys((*found.get("reasons", ()), *reasons)))
     if "retryable" not in found and may(frozenset(VERDICT_ATTRIBUTES) - claimed):
-        verdict = _verdict(get, claimed)
+        verdict = shapes.verdict(get, claimed)
         if verdict is not None:
             found["retryable"], found["verdict_from"] = verdict
     if may(frozenset(LABEL_ATTRIBUTES)):
-        labels = _labels(get)
+        labels = shapes.labels(get)
         if labels:
             found["labels"] = labels
     for attr in TIMEOUT_ATTRIBUTES:
-        if may(attr) and _bool(_called(get(attr))) is True:
+        if may(attr) and shapes.as_bool(shapes.called(get(attr))) is True:
             found["timeout"] = True
     if may(introspect.DELAY_ATTRIBUTES):
         delay = introspect.requested_delay(exc, get)
         if delay is not None:
             found["retry_after"] = delay
     if found.get("status") == 409:
-        found["conflict"] = _conflict(exc, found.get("reasons", ()), get)
+        found["conflict"] = shapes.conflict(exc, found.get("reasons", ()), get)
     return Facts(**found) if found else EMPTY
 
 
@@ -283,12 +263,12 @@ def _read_source(exc: BaseException, source: CodeSource, found: dict[str, Any]) 
     if source.code:
         value = read_path(exc, source.code)
     if value is None and source.message:
-        match = _search(source.message, introspect.safe_message(exc))
+        match = shapes.search(source.message, introspect.safe_message(exc))
         value = match
-    code = _code(value)
+    code = shapes.as_code(value)
     if code is not None:
         if source.space == "sqlstate":
-            state = _sqlstate(code)
+            state = shapes.as_sqlstate(code)
             if state and "sqlstate" not in found:
                 found["sqlstate"] = state
         elif source.space == "http":
@@ -302,193 +282,8 @@ def _read_source(exc: BaseException, source: CodeSource, found: dict[str, Any]) 
         elif "code" not in found:
             found["space"], found["code"] = source.space, code
     if source.verdict and "retryable" not in found:
-        verdict = _bool(read_path(exc, source.verdict))
+        verdict = shapes.as_bool(read_path(exc, source.verdict))
         if verdict is not None and (verdict or not source.only_true):
             found["retryable"], found["verdict_from"] = verdict, source.verdict
 
 
-@lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _search(pattern: str, text: str) -> str | None:
-    try:
-        match = _regex(pattern).search(text)
-    except Exception:
-        return None
-    if match is None:
-        return None
-    return match.group(1) if match.re.groups else match.group(0)
-
-
-_ARGS = BaseException.__dict__["args"]
-
-
-def _args_dict(exc: BaseException) -> Mapping[str, Any] | None:
-    """``args[0]`` when it is a mapping (pg8000 keeps the server's error fields so)."""
-    try:
-        args = _ARGS.__get__(exc)
-        first = args[0] if args else None
-        return first if isinstance(first, Mapping) else None
-    except Exception:
-        return None
-
-
-def _mapping_value(mapping: Mapping[str, Any] | None, key: str) -> Any:
-    if mapping is None:
-        return None
-    try:
-        return mapping.get(key)
-    except Exception:
-        return None
-
-
-def _errno(exc: BaseException, get: introspect.Getter) -> int | None:
-    value = get("errno")
-    if isinstance(exc, OSError):
-        return introspect.int_in(value, 1, 4095)  # on anything else, only a real errno value counts
-    if isinstance(value, str):
-        value = getattr(errno_module, value.strip().upper(), None) if value.isupper() else None
-    number = introspect.int_in(value, 1, 4095)  # on anything else, only a real errno counts
-    return number if number in errno_module.errorcode else None
-
-
-def grpc_code(exc: BaseException, get: introspect.Getter | None = None) -> str | None:
-    """The name of the gRPC status code an exception carries (``code()``, ``status``...)."""
-    get = introspect.getter(exc, get)
-    for attr in ("code", "grpc_status_code", "status"):
-        value = get(attr)
-        if value is None:
-            continue
-        if attr == "code" and callable(value) and not isinstance(value, type):
-            value = _called(value)
-        name = _grpc_name(value)
-        if name is not None:
-            return name
-    return None
-
-
-def _grpc_name(value: Any) -> str | None:
-    if isinstance(value, str):
-        name = value
-    elif isinstance(value, int | float | bytes) or value is None:
-        return None
-    else:
-        name = safe_getattr(value, "name")
-        if not isinstance(name, str):
-            return None
-    name = name.strip().upper()
-    return name if name in GRPC_NAMES and name != "OK" else None
-
-
-def _reasons(get: introspect.Getter, claimed: set[str]) -> tuple[str, ...]:
-    found: list[str] = []
-    response = get("response")
-    if isinstance(response, Mapping):  # botocore ClientError
-        _add_token(found, introspect.mapping_get(response, "Error", "Code"))
-    for attr in ("reason", *NAME_ATTRIBUTES):
-        if attr not in claimed:
-            _add_token(found, get(attr))
-    errors = get("errors")
-    if isinstance(errors, list | tuple):
-        for entry in errors[:8]:
-            _add_token(found, introspect.mapping_get(entry, "reason"))
-    if "code" not in claimed:
-        code = get("code")
-        if isinstance(code, str) and not code.isdigit():
-            _add_token(found, code)
-    return tuple(dict.fromkeys(found))
-
-
-def _add_token(found: list[str], value: Any) -> None:
-    if isinstance(value, str):
-        text = str.__str__(value)  # the text itself, also of a str enum (Azure's error codes)
-        if _TOKEN.fullmatch(text):
-            found.append(text)
-
-
-def _verdict(get: introspect.Getter, claimed: set[str]) -> tuple[bool, str] | None:
-    for attr in VERDICT_ATTRIBUTES:
-        if attr in claimed:
-            continue
-        value = get(attr)
-        if value is None:
-            continue
-        called = callable(value) and not isinstance(value, bool)
-        verdict = _bool(_called(value) if called else value)
-        if verdict is not None:
-            return verdict, f"{attr}()" if called else attr
-    return None
-
-
-def _labels(get: introspect.Getter) -> tuple[str, ...]:
-    for attr in LABEL_ATTRIBUTES:
-        value = get(attr)
-        if isinstance(value, set | frozenset | list | tuple):
-            labels = sorted(v for v in list(value)[:32] if isinstance(v, str) and len(v) < 80)
-            if labels:
-                return tuple(str(v) for v in labels)
-    return ()
-
-
-def _conflict(exc: BaseException, reasons: tuple[str, ...], get: introspect.Getter) -> str | None:
-    text = " ".join((introspect.safe_message(exc, 1024), *reasons))
-    body = get("body")
-    if isinstance(body, str | bytes):
-        text += " " + (body[:1024] if isinstance(body, str) else body[:1024].decode("latin-1"))
-    if _EXISTS.search(text):
-        return "exists"
-    if _RETRY.search(text):
-        return "retry"
-    return None
-
-
-# ---------------------------------------------------------------------- normalisation
-
-def _called(value: Any) -> Any:
-    if callable(value) and not isinstance(value, type | bool):
-        try:
-            return value()
-        except Exception:
-            return None
-    return value
-
-
-def _bool(value: Any) -> bool | None:
-    return value if type(value) is bool else None
-
-
-def _code(value: Any) -> int | str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        number = introspect.int_in(value, -(2**63), 2**63)
-        return number
-    if isinstance(value, bytes):
-        value = value[:64].decode("latin-1")
-    if isinstance(value, str):
-        text = str.__str__(value).strip()[:64]
-        if not text or any(c.isspace() for c in text):  # a message, not a code
-            return None
-        if text.lstrip("-").isdigit():
-            return int(text)
-        return text.upper()
-    name = safe_getattr(value, "name")  # an enum
-    return _code(name) if isinstance(name, str) else None
-
-
-def _sqlstate(value: Any) -> str | None:
-    if isinstance(value, str) and len(value) == 5 and value.isalnum():
-        return str(value).upper()
-    return None
-
-
-def _short_text(value: Any) -> str | None:
-    return str(value)[:64] if isinstance(value, str) and value else None
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple):
-        return ()
-    return tuple(str(v)[:80] for v in value[:32] if isinstance(v, str))
