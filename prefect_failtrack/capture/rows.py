@@ -71,6 +71,11 @@ def error_columns(
         "retryable": classification.retryable,
         # A user's rule may quote the message in its reason.
         "reason": truncate(redactor.redact(classification.reason), limits.message_limit),
+        # What decided, for `classify --replay` (a vendor's reason text may quote secrets).
+        "error_facts": (
+            redactor.redact_value(classification.facts.as_dict())
+            if classification.facts else None
+        ),
     }
 
 

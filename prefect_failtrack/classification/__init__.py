@@ -1,9 +1,13 @@
 """Classification: what kind of failure an exception is, and which rule said so."""
 
-from .engine import add_rules, classify, clear_rules
+from .engine import add_rules, classify, clear_rules, reload_knowledge
+from .explain import Explanation, explain
+from .fact_rules import CodeRule, MetadataRule
+from .facts import CodeSource, Facts, read_facts
 from .rules import (
     CloudCodeRule,
     ErrnoRule,
+    FactRule,
     FunctionRule,
     HttpStatusRule,
     MessageRule,
@@ -30,14 +34,20 @@ from .types import (
 __all__ = [
     "Classification",
     "CloudCodeRule",
+    "CodeRule",
+    "CodeSource",
     "DependencyFailed",
     "ErrnoRule",
     "ErrorType",
+    "Explanation",
+    "FactRule",
+    "Facts",
     "FailtrackMarker",
     "FunctionRule",
     "HttpStatusRule",
     "InvalidInput",
     "MessageRule",
+    "MetadataRule",
     "PermanentError",
     "Rule",
     "RuleLike",
@@ -51,5 +61,8 @@ __all__ = [
     "classify",
     "clear_rules",
     "error_type",
+    "explain",
     "mark",
+    "read_facts",
+    "reload_knowledge",
 ]

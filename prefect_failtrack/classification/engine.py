@@ -6,9 +6,13 @@ outermost inwards, and the first verdict wins:
 1. explicit — a class carried by the exception (markers, decorated types,
    `mark`), then the user's rules (per decorator, then global);
 2. groups — an exception group is as bad as its worst member;
-3. built-in specific knowledge — cloud error codes, SQLSTATE, messages of
-   known types, exception types (the most specific type wins), HTTP status,
-   errno (see `knowledge` for why in this order);
+3. built-in specific knowledge — a library's own codes, the codes a service names,
+   SQLSTATE, library exception types (the most specific type wins, messages of
+   known types first), then the generic layer: what the error states about itself
+   by shape (`facts`: names, HTTP status, gRPC code, errno, the library's own
+   retryable verdict), then the Python builtin the class subclasses (see
+   `knowledge` for why in this order); knowledge packs of other packages join the
+   built-in ones on the first call (`plugins`);
 4. built-in generic types — broad families (``OSError``, SQLAlchemy's
    wrappers) that only decide when nothing in the chain is more specific;
 5. message patterns — the last resort;
@@ -18,7 +22,9 @@ and UNKNOWN when nothing decides. `classify` never raises.
 Built-in rules that read an attribute (a status, a SQLSTATE, an errno, a carried
 class) say which (`Rule.needs`); they are not asked about a link that has none
 of those attributes (`introspect.present_attributes`), which is most exceptions:
-a plain ``ValueError`` meets only the type and message rules.
+a plain ``ValueError`` meets only the type and message rules. Rules that judge facts
+(`rules.FactRule`) share one reading of each exception's facts; the facts of the
+exception that decided come back with the answer (`Classification.facts`).
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from . import introspect
-from .knowledge import BUILTIN_GENERIC, BUILTIN_MESSAGES, BUILTIN_SPECIFIC
-from .rules import CarriedRule, Rule, RuleLike, RuleSet
+from . import introspect, knowledge
+from .facts import EMPTY, Facts, read_facts
+from .rules import CarriedRule, FactRule, Rule, RuleLike, RuleSet
 from .types import Classification, ErrorType, Verdict
 
 logger = logging.getLogger(__name__)
@@ -41,12 +47,33 @@ MAX_GROUP_VISITS = 256
 
 _CARRIED = CarriedRule()
 _NO_RULES = RuleSet()
-#: The built-in layers, each rule with what it needs (`Rule.needs`), read once.
-_LAYERS = tuple(
-    tuple((rule, rule.needs) for rule in layer.rules)
-    for layer in (BUILTIN_SPECIFIC, BUILTIN_GENERIC, BUILTIN_MESSAGES)
-)
+LAYER_NAMES = ("specific", "generic types", "messages")
+Layer = tuple[tuple[Rule, frozenset[str] | None, bool], ...]
+_layers: tuple[tuple[str, Layer], ...] | None = None
 _global_rules: list[Rule] = []
+
+
+def _built_layers() -> tuple[tuple[str, Layer], ...]:
+    """The built-in layers (with outside packs, loaded on the first call), each rule with what
+    it needs (`Rule.needs`) and whether it judges facts, read once."""
+    global _layers
+    if _layers is None:
+        active = knowledge.layers()
+        _layers = tuple(
+            (name, tuple((rule, rule.needs, isinstance(rule, FactRule)) for rule in layer.rules))
+            for name, layer in zip(
+                LAYER_NAMES, (active.specific, active.generic, active.messages), strict=True
+            )
+        )
+    return _layers
+
+
+def reload_knowledge() -> None:
+    """Load the knowledge packs again (those of other packages too) on the next call."""
+    global _layers
+    _layers = None
+    knowledge.reload()
+    _built_layers()
 
 
 def add_rules(*rules: RuleLike) -> None:
@@ -79,13 +106,15 @@ def classify(exc: BaseException, rules: Iterable[RuleLike] | RuleSet = ()) -> Cl
         except Exception:
             logger.warning("Ignoring classification rules that are not rules: %r", rules)
             extra = RuleSet()
-        verdict, decider = _decide(exc, extra, depth=0, budget=[MAX_GROUP_VISITS])
+        memo: dict[int, Facts] = {}
+        verdict, decider = _decide(exc, extra, depth=0, budget=[MAX_GROUP_VISITS], memo=memo)
         if verdict is None:
             return Classification(
-                ErrorType.UNKNOWN, False, "no rule decided", error_class, error_class
+                ErrorType.UNKNOWN, False, "no rule decided", error_class, error_class,
+                facts=_some(memo.get(id(exc))) if memo else None,
             )
         decided_by = error_class if decider is exc else _name_of(decider)
-        return _answer(verdict, error_class, decided_by)
+        return _answer(verdict, error_class, decided_by, memo.get(id(decider)) if memo else None)
     except Exception as broken:  # a bug here must never fail the caller's pipeline
         return Classification(
             ErrorType.UNKNOWN, False, f"classifier error: {_name_of(broken)}",
@@ -96,19 +125,36 @@ def classify(exc: BaseException, rules: Iterable[RuleLike] | RuleSet = ()) -> Cl
 _ANSWERS: dict[tuple[Verdict, str, str], Classification] = {}
 
 
-def _answer(verdict: Verdict, error_class: str, decided_by: str) -> Classification:
+def _answer(
+    verdict: Verdict, error_class: str, decided_by: str, facts: Facts | None = None
+) -> Classification:
     """The classification for a verdict; immutable, so the same answers are made once
     (building a frozen dataclass costs as much as the rest of a type-decided call)."""
+    facts = _some(facts)
     key = (verdict, error_class, decided_by)
-    answer = _ANSWERS.get(key)
+    answer = _ANSWERS.get(key) if facts is None else None
     if answer is None:
         kind = verdict.error_type
         answer = Classification(
-            kind, kind.retryable, verdict.reason, error_class, decided_by, verdict.retry_after
+            kind, kind.retryable, verdict.reason, error_class, decided_by, verdict.retry_after,
+            facts,
         )
-        if verdict.retry_after is None and len(_ANSWERS) < 4096:
+        if verdict.retry_after is None and facts is None and len(_ANSWERS) < 4096:
             _ANSWERS[key] = answer
     return answer
+
+
+def _some(facts: Facts | None) -> Facts | None:
+    """`facts`, or ``None`` for none at all (`read_facts` answers the one `EMPTY` then)."""
+    return None if facts is None or facts is EMPTY else facts
+
+
+def _facts_of(exc: BaseException, memo: dict[int, Facts]) -> Facts:
+    """The facts of one exception of this call: read once (`read_facts`), then remembered."""
+    found = memo.get(id(exc))
+    if found is None:
+        found = memo[id(exc)] = read_facts(exc)
+    return found
 
 
 def _name_of(exc: object) -> str:
@@ -152,33 +198,63 @@ def _ask(rule: Rule, exc: BaseException) -> Verdict | None:
         return None
 
 
+def _judge(rule: FactRule, facts: Facts) -> Verdict | None:
+    """A built-in fact rule's verdict; one that raises abstains (and is logged)."""
+    if facts is EMPTY:
+        return None
+    try:
+        return rule.judge(facts)
+    except Exception:
+        logger.warning("Classification rule %r failed; skipping it", rule, exc_info=True)
+        return None
+
+
+Trace = list[tuple[str, BaseException, Rule, "Verdict | str | None"]]
+"""What `_decide` asked, when traced (`explain`): layer, link, rule, verdict (or `NOT_ASKED`)."""
+NOT_ASKED = "not asked: the exception has none of the attributes it reads"
+
+
 def _decide(
-    exc: BaseException, extra: RuleSet, depth: int, budget: list[int]
+    exc: BaseException, extra: RuleSet, depth: int, budget: list[int],
+    memo: dict[int, Facts] | None = None, trace: Trace | None = None,
 ) -> tuple[Verdict | None, BaseException]:
     links = introspect.chain_links(exc)
     carried = _CARRIED.needs
     others = (*extra.rules, *_global_rules)
+    if memo is None:
+        memo = {}
     for link, has in links:
         if has is None or not carried.isdisjoint(has):
             verdict = _ask(_CARRIED, link)
+            if trace is not None:
+                trace.append(("explicit", link, _CARRIED, verdict))
             if verdict is not None:
                 return _with_delay(verdict, links), link
         for rule in others:  # always asked: they promise nothing
             verdict = _ask(rule, link)
+            if trace is not None:
+                trace.append(("explicit", link, rule, verdict))
             if verdict is not None:
                 return _with_delay(verdict, links), link
     if depth < MAX_GROUP_DEPTH:
         for link, _ in links:
             members = introspect.group_members(link)
             if members:
-                verdict, decider = _worst(members, extra, depth + 1, link, budget)
+                verdict, decider = _worst(members, extra, depth + 1, link, budget, memo, trace)
                 return (verdict and _with_delay(verdict, links)), decider
-    for layer in _LAYERS:
+    for name, layer in _layers or _built_layers():
         for link, has in links:
-            for rule, needs in layer:
+            for rule, needs, judges in layer:
                 if needs is not None and has is not None and needs.isdisjoint(has):
+                    if trace is not None:
+                        trace.append((name, link, rule, NOT_ASKED))
                     continue  # it cannot decide without one of these attributes
-                verdict = _ask(rule, link)
+                if judges:
+                    verdict = _judge(rule, _facts_of(link, memo))  # type: ignore[arg-type]
+                else:
+                    verdict = _ask(rule, link)
+                if trace is not None:
+                    trace.append((name, link, rule, verdict))
                 if verdict is not None:
                     return _with_delay(verdict, links), link
     return None, exc
@@ -194,14 +270,14 @@ def _with_delay(verdict: Verdict, links: Links) -> Verdict:
 
 def _worst(
     members: tuple[BaseException, ...], extra: RuleSet, depth: int, group: BaseException,
-    budget: list[int],
+    budget: list[int], memo: dict[int, Facts], trace: Trace | None,
 ) -> tuple[Verdict | None, BaseException]:
     worst: tuple[Verdict | None, BaseException] = (None, group)
     for member in members[:MAX_GROUP_MEMBERS]:
         if budget[0] <= 0:
             break
         budget[0] -= 1
-        verdict, decider = _decide(member, extra, depth, budget)
+        verdict, decider = _decide(member, extra, depth, budget, memo, trace)
         if verdict is None:
             verdict = Verdict(ErrorType.UNKNOWN, "no rule decided")
         current = worst[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -24,16 +24,44 @@ MESSAGE_LIMIT = 4096
 # reader declares them (`Rule.needs`), and the engine does not ask it about an exception
 # that has none of them (see `present_attributes`): most exceptions carry none at all.
 CARRIED_ATTRIBUTES = frozenset({ERROR_TYPE_ATTR})
-HTTP_STATUS_ATTRIBUTES = frozenset({"response", "status", "status_code", "code"})
-DELAY_ATTRIBUTES = frozenset({RETRY_AFTER_ATTR, "response", "headers"})
-SQLSTATE_ATTRIBUTES = frozenset({"sqlstate", "pgcode"})
+HTTP_STATUS_ATTRIBUTES = frozenset(
+    {"response", "resp", "status", "status_code", "http_status", "code"}
+)
+DELAY_ATTRIBUTES = frozenset(
+    {RETRY_AFTER_ATTR, "response", "resp", "headers", "retry_after", "retry_after_seconds"}
+)
+SQLSTATE_ATTRIBUTES = frozenset({"sqlstate", "pgcode", "sql_state"})
 CLOUD_CODE_ATTRIBUTES = frozenset({"response", "reason"})
 ERRNO_ATTRIBUTES = frozenset({"errno"})
-WRAPPER_ATTRIBUTES = ("orig", "reason")  # inner errors kept by libraries (see `iter_chain`)
-WATCHED_ATTRIBUTES = (
-    CARRIED_ATTRIBUTES | HTTP_STATUS_ATTRIBUTES | DELAY_ATTRIBUTES | SQLSTATE_ATTRIBUTES
-    | CLOUD_CODE_ATTRIBUTES | ERRNO_ATTRIBUTES | frozenset(WRAPPER_ATTRIBUTES)
+#: A library's own verdict on its error, its error labels, names, structured reasons.
+VERDICT_ATTRIBUTES = (
+    "retryable", "is_retryable", "retriable", "is_transient", "transient", "temporary",
+    "isrecoverable",
 )
+LABEL_ATTRIBUTES = ("_error_labels", "error_labels")
+NAME_ATTRIBUTES = ("error_code", "error_name")
+OTHER_FACT_ATTRIBUTES = frozenset(
+    {"failtrack_facts", "grpc_status_code", "errors", "timeout", "is_timeout", "body"}
+)
+#: Pseudo-attribute of the classes a knowledge pack reads a code from (`set_sourced`).
+SOURCED = "<code source>"
+# Inner errors kept by libraries (see `iter_chain`): SQLAlchemy's ``orig``, urllib3's
+# ``reason``, Azure's ``inner_exception``, tenacity's ``last_attempt`` (a future).
+WRAPPER_ATTRIBUTES = ("orig", "reason", "inner_exception", "last_attempt")
+FACT_ATTRIBUTES = (
+    HTTP_STATUS_ATTRIBUTES | DELAY_ATTRIBUTES | SQLSTATE_ATTRIBUTES | CLOUD_CODE_ATTRIBUTES
+    | ERRNO_ATTRIBUTES | frozenset(VERDICT_ATTRIBUTES) | frozenset(LABEL_ATTRIBUTES)
+    | frozenset(NAME_ATTRIBUTES) | OTHER_FACT_ATTRIBUTES | frozenset({SOURCED})
+)
+WATCHED_ATTRIBUTES = CARRIED_ATTRIBUTES | FACT_ATTRIBUTES | frozenset(WRAPPER_ATTRIBUTES)
+_sourced: frozenset[str] = frozenset()
+
+
+def set_sourced(names: frozenset[str]) -> None:
+    """The dotted names of the classes knowledge packs read codes from (`facts.set_sources`)."""
+    global _sourced
+    _sourced = names
+    _class_attributes.cache_clear()
 
 
 @lru_cache(maxsize=4096)
@@ -105,6 +133,8 @@ def _class_attributes(cls: type) -> frozenset[str] | None:
         if any(name in namespace for name in _COMPUTED + _CHAIN_SLOTS):
             return None
         found.update(name for name in WATCHED_ATTRIBUTES if name in namespace)
+    if _sourced and not _sourced.isdisjoint(_mro_names(cls)):
+        found.add(SOURCED)
     return frozenset(found)
 
 
@@ -180,6 +210,8 @@ def chain_links(
         for attr in WRAPPER_ATTRIBUTES:
             if has is None or attr in has:
                 candidate = safe_getattr(current, attr)
+                if attr == "last_attempt":
+                    candidate = _failed_with(candidate)
                 if isinstance(candidate, BaseException):
                     inner.append(candidate)
         if has is None:
@@ -198,6 +230,17 @@ def chain_links(
     return links
 
 
+def _failed_with(future: Any) -> Any:
+    """The exception a finished future (tenacity's ``last_attempt``) failed with, if any."""
+    exception = safe_getattr(future, "exception")
+    if not callable(exception):
+        return None
+    try:
+        return exception(timeout=0)  # never waits: a future not done raises TimeoutError
+    except Exception:
+        return None
+
+
 def group_members(exc: BaseException) -> tuple[BaseException, ...]:
     """Members of an exception group (``()`` for anything else)."""
     if isinstance(exc, BaseExceptionGroup):
@@ -207,7 +250,7 @@ def group_members(exc: BaseException) -> tuple[BaseException, ...]:
     return ()
 
 
-def _int_in(value: Any, low: int, high: int) -> int | None:
+def int_in(value: Any, low: int, high: int) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     try:
@@ -217,7 +260,7 @@ def _int_in(value: Any, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
-def _mapping_get(obj: Any, *keys: str) -> Any:
+def mapping_get(obj: Any, *keys: str) -> Any:
     for key in keys:
         if not isinstance(obj, Mapping):
             return None
@@ -228,35 +271,60 @@ def _mapping_get(obj: Any, *keys: str) -> Any:
     return obj
 
 
-def http_status(exc: BaseException) -> int | None:
-    """The HTTP status an exception carries, from any of the common client shapes."""
-    response = safe_getattr(exc, "response")
-    if response is not None:
+Getter = Callable[[str], Any]
+"""Reads one attribute of an exception, ``None`` when absent (or not to be read)."""
+
+
+def getter(exc: BaseException, get: Getter | None = None) -> Getter:
+    """`get`, or one that reads any attribute of `exc` safely (`safe_getattr`)."""
+    return get if get is not None else lambda name: safe_getattr(exc, name)
+
+
+def http_status(
+    exc: BaseException, any_code: bool = False, get: Getter | None = None
+) -> int | None:
+    """The HTTP status an exception carries, from any of the common client shapes.
+
+    ``code`` counts when it is an int in 100-599 on urllib's and Google's errors, and on
+    any exception with `any_code` (the generic layer: a knowledge pack claims ``code``
+    where a library means something else by it).
+    """
+    get = getter(exc, get)
+    for holder in ("response", "resp"):
+        response = get(holder)
+        if response is None:
+            continue
         if isinstance(response, Mapping):  # botocore ClientError.response
-            return _int_in(_mapping_get(response, "ResponseMetadata", "HTTPStatusCode"), 100, 599)
-        for attr in ("status_code", "status"):
-            status = _int_in(safe_getattr(response, attr), 100, 599)
+            status = int_in(mapping_get(response, "ResponseMetadata", "HTTPStatusCode"), 100, 599)
             if status is not None:
                 return status
-    for attr in ("status", "status_code"):  # aiohttp ClientResponseError, SDK errors
-        status = _int_in(safe_getattr(exc, attr), 100, 599)
+            continue
+        for attr in ("status_code", "status"):
+            status = int_in(safe_getattr(response, attr), 100, 599)
+            if status is not None:
+                return status
+    for attr in ("status", "status_code", "http_status"):  # aiohttp, SDK errors
+        status = int_in(get(attr), 100, 599)
         if status is not None:
             return status
     # urllib.error.HTTPError and google.api_core errors keep the status in .code
-    if module_of(exc).startswith(("urllib.", "google.")):
-        return _int_in(safe_getattr(exc, "code"), 100, 599)
+    if any_code or module_of(exc).startswith(("urllib.", "google.")):
+        return int_in(get("code"), 100, 599)
     return None
 
 
-def _headers(exc: BaseException) -> Any:
-    response = safe_getattr(exc, "response")
-    if isinstance(response, Mapping):
-        return _mapping_get(response, "ResponseMetadata", "HTTPHeaders")
-    if response is not None:
-        headers = safe_getattr(response, "headers")
-        if headers is not None:
-            return headers
-    return safe_getattr(exc, "headers")
+def _headers(get: Getter) -> Any:
+    for holder in ("response", "resp"):
+        response = get(holder)
+        if isinstance(response, Mapping):
+            headers = mapping_get(response, "ResponseMetadata", "HTTPHeaders")
+            if headers is not None:
+                return headers
+        elif response is not None:
+            headers = safe_getattr(response, "headers")
+            if headers is not None:
+                return headers
+    return get("headers")
 
 
 def parse_retry_after(value: Any, now: datetime | None = None) -> float | None:
@@ -283,21 +351,62 @@ def parse_retry_after(value: Any, now: datetime | None = None) -> float | None:
         return None
 
 
-def requested_delay(exc: BaseException) -> float | None:
-    """The delay an error asks for: carried on it (``failtrack_retry_after``) or ``Retry-After``."""
-    carried = as_delay(safe_getattr(exc, RETRY_AFTER_ATTR))
-    if carried is not None:
-        return carried
-    headers = _headers(exc)
+def requested_delay(exc: BaseException, get: Getter | None = None) -> float | None:
+    """The delay an error asks for: carried on it (``failtrack_retry_after``), stated by the
+    library (``retry_after``, ``retry_after_seconds``), or in the response's headers
+    (``Retry-After``, ``retry-after-ms``, ``x-ms-retry-after-ms``, and a rate limit's reset
+    when none remain: ``RateLimit-Reset`` / ``X-RateLimit-Reset``)."""
+    get = getter(exc, get)
+    for attr in (RETRY_AFTER_ATTR, "retry_after", "retry_after_seconds"):
+        value = get(attr)
+        if value is None:
+            continue
+        seconds = safe_getattr(value, "total_seconds")  # a timedelta
+        delay = as_delay(value) if not callable(seconds) else _seconds_of(seconds)
+        if delay is None and attr != RETRY_AFTER_ATTR:
+            delay = parse_retry_after(value)
+        if delay is not None:
+            return delay
+    headers = _headers(get)
     if headers is None:
         return None
+    return delay_from_headers(headers)
+
+
+def _seconds_of(total_seconds: Any) -> float | None:
     try:
-        value = headers.get("Retry-After")
-        if value is None:
-            value = headers.get("retry-after")
+        return as_delay(total_seconds())
     except Exception:
         return None
-    return parse_retry_after(value)
+
+
+def _header(headers: Any, name: str) -> Any:
+    try:
+        value = headers.get(name)
+        return headers.get(name.lower()) if value is None else value
+    except Exception:
+        return None
+
+
+def delay_from_headers(headers: Any, now: datetime | None = None) -> float | None:
+    """Seconds to wait from response headers (see `requested_delay`); ``None`` if none say."""
+    delay = parse_retry_after(_header(headers, "Retry-After"))
+    if delay is not None:
+        return delay
+    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+        millis = parse_retry_after(_header(headers, name))
+        if millis is not None:
+            return millis / 1000
+    for prefix in ("RateLimit", "X-RateLimit"):
+        remaining = _header(headers, f"{prefix}-Remaining")
+        if str(remaining).strip() != "0":
+            continue
+        reset = parse_retry_after(_header(headers, f"{prefix}-Reset"))
+        if reset is not None:
+            if reset > 1e9:  # an epoch time (GitHub and others), not a delta
+                reset = max(reset - (now or datetime.now(UTC)).timestamp(), 0.0)
+            return reset
+    return None
 
 
 def as_delay(value: Any) -> float | None:
@@ -311,13 +420,15 @@ def as_delay(value: Any) -> float | None:
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a PostgreSQL driver error.
+def sqlstate(exc: BaseException, get: Getter | None = None) -> str | None:
+    """The SQLSTATE an error carries under a usual name.
 
-    psycopg 3 and asyncpg: ``sqlstate``; psycopg2: ``pgcode``.
+    psycopg 3, asyncpg, mysql-connector, Snowflake: ``sqlstate``; psycopg2: ``pgcode``;
+    others: ``sql_state``. (pg8000's lives in ``args[0]['C']``: see `facts`.)
     """
-    for attr in ("sqlstate", "pgcode"):
-        code = safe_getattr(exc, attr)
+    get = getter(exc, get)
+    for attr in ("sqlstate", "pgcode", "sql_state"):
+        code = get(attr)
         if isinstance(code, str) and len(code) == 5:
             return code.upper()
     return None
@@ -327,7 +438,7 @@ def cloud_error_code(exc: BaseException) -> str | None:
     """A cloud SDK's error code: botocore's ``response['Error']['Code']``, or a Google reason."""
     response = safe_getattr(exc, "response")
     if isinstance(response, Mapping):
-        code = _mapping_get(response, "Error", "Code")
+        code = mapping_get(response, "Error", "Code")
         if isinstance(code, str) and code:
             return code
     if module_of(exc).startswith("google."):
@@ -340,5 +451,5 @@ def cloud_error_code(exc: BaseException) -> str | None:
 def os_errno(exc: BaseException) -> int | None:
     """``errno`` of an ``OSError`` (or of anything that carries a plausible one)."""
     if isinstance(exc, OSError):
-        return _int_in(safe_getattr(exc, "errno"), 1, 4095)
+        return int_in(safe_getattr(exc, "errno"), 1, 4095)
     return None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Union
 
 from . import introspect
+from .facts import ALWAYS, REASON_ATTRIBUTES, Facts, read_facts
 from .types import ERROR_TYPE_ATTR, ErrorType, Verdict
 
 
@@ -115,6 +116,13 @@ class TypeRule(Rule):
     raised while connecting has no SQLSTATE, but ``database "x" does not exist``
     is not worth retrying). Walking the MRO from the most specific class, a
     class's patterns are searched before its own entry in `mapping`.
+
+    `scope` splits the Python builtins (names without a dot: ``ValueError``,
+    ``ConnectionError``) from the rest, so that what a library says about its own
+    error (its status, code, verdict: `facts`) is asked before the builtin it
+    happens to subclass: ``"library"`` answers for listed library types, and for
+    builtins only on exceptions of a builtin class; ``"bases"`` answers only with a
+    builtin, for exceptions of a library's class. ``"all"`` (the default) answers all.
     """
 
     def __init__(
@@ -122,7 +130,11 @@ class TypeRule(Rule):
         mapping: Mapping[type[BaseException] | str, ErrorType | str],
         messages: Mapping[type[BaseException] | str, Iterable[tuple[str, ErrorType, str]]]
         | None = None,
+        scope: str = "all",
     ) -> None:
+        if scope not in ("all", "library", "bases"):
+            raise ValueError(f"scope must be 'all', 'library' or 'bases', not {scope!r}")
+        self.scope = scope
         self.table: dict[str, ErrorType] = {}
         for key, kind in mapping.items():
             self.table[_type_key(key)] = ErrorType(kind)
@@ -151,13 +163,21 @@ class TypeRule(Rule):
         self, cls: type
     ) -> tuple[tuple[tuple[str, MessagePatterns], ...], Verdict | None]:
         patterns: list[tuple[str, MessagePatterns]] = []
-        for name in introspect.mro_names(cls):
+        names = introspect.mro_names(cls)
+        own_is_builtin = "." not in names[0]
+        for name in names:
             if name in self.messages:
                 patterns.append((name, self.messages[name]))
             kind = self.table.get(name)
             if kind is not None:
+                if self.scope != "all" and "." not in name and not own_is_builtin:
+                    kind = kind if self.scope == "bases" else None  # a library's subclass
+                elif self.scope == "bases":
+                    kind = None
+                if kind is None:
+                    return tuple(patterns) if self.scope != "bases" else (), None
                 return tuple(patterns), Verdict(kind, f"type {name}")
-        return tuple(patterns), None
+        return (tuple(patterns) if self.scope != "bases" else ()), None
 
     def __or__(self, other: RuleLike) -> RuleSet:
         return RuleSet([self, other])
@@ -165,6 +185,40 @@ class TypeRule(Rule):
 
 def _type_key(key: type[BaseException] | str) -> str:
     return key if isinstance(key, str) else introspect.qualified_name(key)
+
+
+class TypeNameRule(Rule):
+    """A library's class *names* its error: ``ConnectionTimeout``, ``RateLimitError``.
+
+    For exceptions no table knows: the names of the non-builtin classes of the MRO, the most
+    specific first, are searched with `patterns` (``[(regex, ErrorType, label)]``, searched
+    case-sensitively in the bare class name). Cached per class.
+    """
+
+    def __init__(self, patterns: Iterable[tuple[str, ErrorType | str, str]]) -> None:
+        self.entries = [(re.compile(p), ErrorType(kind), label) for p, kind, label in patterns]
+        self._cache: dict[type, Verdict | None] = {}
+
+    def __call__(self, exc: BaseException) -> Verdict | None:
+        cls = type(exc)
+        try:
+            return self._cache[cls]
+        except KeyError:
+            pass
+        verdict = self._plan(cls)
+        if len(self._cache) < 4096:
+            self._cache[cls] = verdict
+        return verdict
+
+    def _plan(self, cls: type) -> Verdict | None:
+        for name in introspect.mro_names(cls):
+            if "." not in name:  # builtins (and object) say nothing here
+                continue
+            bare = name.rsplit(".", 1)[1]
+            for pattern, kind, label in self.entries:
+                if pattern.search(bare):
+                    return Verdict(kind, f"type name {bare} ({label})")
+        return None
 
 
 class MessageRule(Rule):
@@ -301,31 +355,50 @@ def _status_table(mapping: Mapping[int | range, ErrorType | str]) -> dict[int, E
     return table
 
 
-class HttpStatusRule(Rule):
-    """HTTP response status (from httpx, requests, aiohttp, urllib, botocore, google) to a class."""
+_ALWAYS = ALWAYS
 
-    needs = introspect.HTTP_STATUS_ATTRIBUTES
+
+class FactRule(Rule):
+    """A rule that judges the `Facts` an exception states about itself (`facts.read_facts`).
+
+    The engine reads the facts of each exception once and hands them to every such rule
+    (`judge`); called directly, a rule reads them itself.
+    """
+
+    needs: frozenset[str] = introspect.FACT_ATTRIBUTES
+
+    def __call__(self, exc: BaseException) -> Verdict | None:
+        return self.judge(read_facts(exc, self.needs))
+
+    def judge(self, facts: Facts) -> Verdict | None:
+        raise NotImplementedError
+
+
+class HttpStatusRule(FactRule):
+    """HTTP response status, under any of the names clients use (see `facts`), to a class."""
+
+    needs = introspect.HTTP_STATUS_ATTRIBUTES | introspect.DELAY_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[int | range, ErrorType | str]) -> None:
         self.table = _status_table(mapping)
 
-    def __call__(self, exc: BaseException) -> Verdict | None:
-        status = introspect.http_status(exc)
+    def judge(self, facts: Facts) -> Verdict | None:
+        status = facts.status
         if status is None or status not in self.table:
             return None
-        return Verdict(self.table[status], f"http {status}", introspect.requested_delay(exc))
+        return Verdict(self.table[status], f"http {status}", facts.retry_after)
 
 
-class SqlstateRule(Rule):
+class SqlstateRule(FactRule):
     """SQLSTATE codes to classes: an exact 5-character code beats its 2-character class."""
 
-    needs = introspect.SQLSTATE_ATTRIBUTES
+    needs = introspect.SQLSTATE_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[str, ErrorType | str]) -> None:
         self.table = {code.upper(): ErrorType(kind) for code, kind in mapping.items()}
 
-    def __call__(self, exc: BaseException) -> Verdict | None:
-        code = introspect.sqlstate(exc)
+    def judge(self, facts: Facts) -> Verdict | None:
+        code = facts.sqlstate
         if code is None:
             return None
         for key in (code, code[:2]):
@@ -334,31 +407,32 @@ class SqlstateRule(Rule):
         return None
 
 
-class CloudCodeRule(Rule):
-    """Cloud SDK error codes (botocore ``Error.Code``, Google API reasons) to classes."""
+class CloudCodeRule(FactRule):
+    """Error codes and reasons a service names (botocore ``Error.Code``, Google reasons,
+    ``errors[*].reason``, ``error_code``) to classes; exact names."""
 
-    needs = introspect.CLOUD_CODE_ATTRIBUTES
+    needs = REASON_ATTRIBUTES | introspect.DELAY_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[str, ErrorType | str]) -> None:
         self.table = {code: ErrorType(kind) for code, kind in mapping.items()}
 
-    def __call__(self, exc: BaseException) -> Verdict | None:
-        code = introspect.cloud_error_code(exc)
-        if code is None or code not in self.table:
-            return None
-        return Verdict(self.table[code], f"cloud code {code}", introspect.requested_delay(exc))
+    def judge(self, facts: Facts) -> Verdict | None:
+        for code in facts.reasons:
+            if code in self.table:
+                return Verdict(self.table[code], f"cloud code {code}", facts.retry_after)
+        return None
 
 
-class ErrnoRule(Rule):
-    """``OSError.errno`` values to classes."""
+class ErrnoRule(FactRule):
+    """``errno`` values to classes."""
 
-    needs = introspect.ERRNO_ATTRIBUTES
+    needs = introspect.ERRNO_ATTRIBUTES | _ALWAYS
 
     def __init__(self, mapping: Mapping[int, ErrorType | str]) -> None:
         self.table = {int(code): ErrorType(kind) for code, kind in mapping.items()}
 
-    def __call__(self, exc: BaseException) -> Verdict | None:
-        code = introspect.os_errno(exc)
+    def judge(self, facts: Facts) -> Verdict | None:
+        code = facts.errno
         if code is None or code not in self.table:
             return None
         return Verdict(self.table[code], f"errno {code}")

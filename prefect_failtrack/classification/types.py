@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .facts import Facts
 
 E = TypeVar("E", bound=BaseException)
 
@@ -60,6 +63,9 @@ class Classification:
         error_class: qualified class name of the classified exception.
         decided_by: qualified class name of the exception in the chain or group that decided.
         retry_after: seconds the error itself asked to wait (``Retry-After``), if any.
+        facts: what the exception that decided stated about itself and was read to decide
+            (status, SQLSTATE, errno, vendor code, the library's verdict, delay:
+            `facts.Facts`); ``None`` when the decision read none (a type, a message).
     """
 
     error_type: ErrorType
@@ -68,6 +74,7 @@ class Classification:
     error_class: str
     decided_by: str
     retry_after: float | None = None
+    facts: Facts | None = None
 
     def describe(self) -> str:
         """A short human form, e.g. ``TRANSIENT (http 503)``."""

@@ -17,14 +17,15 @@ from .encoding import utcnow
 TRANSITIONS = "failtrack_transitions"
 FLOW_RUNS = "failtrack_flow_runs"
 VERSION_TABLE = "failtrack_alembic_version"
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration this package ships (a test keeps it equal to Alembic's head)."""
 
 TRANSITION_COLUMNS = (
     "id", "run_kind", "flow_run_id", "task_run_id", "run_id", "name", "flow_name",
     "deployment_id", "from_state", "to_state", "to_state_type", "occurred_at",
     "duration_in_state_ms", "run_count", "error_type", "error_class", "error_message",
-    "stack_trace", "fingerprint", "retryable", "reason", "retry_delay_s", "retries_left",
+    "stack_trace", "fingerprint", "retryable", "reason", "error_facts", "retry_delay_s",
+    "retries_left",
     "scheduled_at", "origin", "parent_flow_run_id", "parent_task_run_id", "tags", "metadata",
     "recorded_at",
 )  # fmt: skip
@@ -36,7 +37,7 @@ SUMMARY_COLUMNS = (
     "updated_at",
 )  # fmt: skip
 
-JSON_COLUMNS = frozenset({"tags", "metadata", "failures_by_class", "metrics"})
+JSON_COLUMNS = frozenset({"tags", "metadata", "failures_by_class", "metrics", "error_facts"})
 TIMESTAMP_COLUMNS = frozenset({
     "occurred_at", "scheduled_at", "recorded_at", "started_at", "ended_at", "updated_at",
 })  # fmt: skip

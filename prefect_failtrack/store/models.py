@@ -23,6 +23,8 @@ FLOW_RUNS_TABLE = "failtrack_flow_runs"
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON everywhere, JSONB on PostgreSQL."""
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""JSON whose ``None`` is SQL ``NULL`` (not a JSON ``null``)."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -128,6 +130,9 @@ class Transition(FailtrackModel, table=True):
     fingerprint: str | None = None
     retryable: bool | None = None
     reason: str | None = None
+    #: What the exception that decided stated about itself (revision 0003): status,
+    #: SQLSTATE, errno, vendor code, the library's verdict, delay (`classification.facts`).
+    error_facts: dict[str, Any] | None = Field(default=None, sa_type=NullableJSON)
     retry_delay_s: float | None = None
     retries_left: int | None = None
     scheduled_at: datetime | None = _utc(default=None, nullable=True)

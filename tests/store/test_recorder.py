@@ -169,6 +169,9 @@ def test_close_spools_what_a_writer_stuck_on_the_database_holds(
     assert time.monotonic() - started < 3
     assert sorted(r["id"] for _, r in read(spool_path)) == sorted(r["id"] for r in rows)
     recorder.release.set()
+    # The released writer tries the spool once more as it stops (and gives it back): let it
+    # finish, or the next recorder may look while the file is claimed and wait a sweep.
+    recorder._thread.join(10)
     up = make_recorder(database_url)
     assert up.flush()
     assert wait_for(lambda: count_transitions(database_url) == 30)

@@ -33,6 +33,7 @@ from prefect_failtrack.classification import (
     Verdict,
     clear_rules,
 )
+from prefect_failtrack.classification.fact_rules import CodeRule, MetadataRule
 from prefect_failtrack.classification.knowledge import BUILTIN_SPECIFIC
 
 T, P, TO, V, D, U = (
@@ -104,8 +105,10 @@ def test_retry_after_is_found_anywhere_in_the_chain():
 
 def test_specific_rules_are_asked_in_the_documented_order():
     assert [type(rule) for rule in BUILTIN_SPECIFIC.rules] == [
-        CloudCodeRule, SqlstateRule, TypeRule, HttpStatusRule, ErrnoRule,
+        CodeRule, CloudCodeRule, SqlstateRule, TypeRule, MetadataRule, TypeRule,
     ]
+    library_types, base_types = BUILTIN_SPECIFIC.rules[3], BUILTIN_SPECIFIC.rules[5]
+    assert (library_types.scope, base_types.scope) == ("library", "bases")
 
 
 def test_most_specific_type_wins():

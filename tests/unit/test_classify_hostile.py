@@ -1,6 +1,8 @@
 """`classify` never raises and always answers with an ErrorType, whatever the exception
 does: raising __str__/__repr__, huge messages, cyclic or very deep chains, nested groups,
-undecodable bytes, attributes that raise, garbage Retry-After values, rules that raise."""
+undecodable bytes, attributes that raise (on access, or when called: ``code()``,
+``retriable()``), garbage Retry-After values, rules that raise, and broken knowledge packs
+from other packages."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prefect_failtrack import Classification, ErrorType, classify
-from prefect_failtrack.classification import TypeRule
+from prefect_failtrack.classification import CodeSource, TypeRule, engine, knowledge, plugins
 from prefect_failtrack.classification.introspect import parse_retry_after
 
 pytestmark = pytest.mark.timeout(120)  # a hang here is a bug: fail instead of waiting
@@ -70,7 +72,25 @@ ATTRIBUTES = [
     "response", "status", "status_code", "code", "sqlstate", "pgcode", "headers", "errno",
     "orig", "reason", "exceptions", "failtrack_error_type", "failtrack_retry_after",
     "__cause__", "__context__", "__suppress_context__",
+    # what the generic layer and the knowledge packs read
+    "http_status", "resp", "sql_state", "grpc_status_code", "retryable", "is_retryable",
+    "retriable", "is_transient", "temporary", "isrecoverable", "_error_labels", "error_labels",
+    "error_code", "error_name", "errors", "timeout", "retry_after", "retry_after_seconds",
+    "body", "failtrack_facts", "inner_exception", "last_attempt", "smtp_code", "reply_code",
+    "acme_code", "args",
 ]
+
+
+class RaisingCall:
+    """An attribute that is there, but raises when called (``code()``, ``retriable()``)."""
+
+    _repr_pretty_ = _pretty
+
+    def __call__(self, *args, **kwargs):
+        raise Boom("call")
+
+    def __getattr__(self, name):
+        raise Boom(name)
 
 retry_after_values = st.one_of(
     st.none(), st.text(max_size=40), st.binary(max_size=40),
@@ -85,8 +105,16 @@ attribute_values = st.one_of(
     st.floats(allow_nan=True), st.text(max_size=20), st.binary(max_size=20),
     st.builds(Unprintable), st.builds(RaisingMapping), st.just(HostileStr("40P01")),
     st.sampled_from(["40P01", "08006", "TRANSIENT", "NOT_A_CLASS", "ThrottlingException"]),
-    st.dictionaries(st.sampled_from(["Retry-After", "retry-after", "x"]), retry_after_values,
-                    max_size=2),
+    st.dictionaries(st.sampled_from(["Retry-After", "retry-after", "x", "retry-after-ms",
+                                     "X-RateLimit-Remaining", "X-RateLimit-Reset"]),
+                    retry_after_values, max_size=3),
+    st.builds(RaisingCall), st.just(lambda: True), st.just(lambda: "UNAVAILABLE"),
+    st.lists(st.one_of(st.builds(RaisingMapping), st.dictionaries(
+        st.just("reason"), st.one_of(st.text(max_size=20), st.builds(Unprintable)))), max_size=3),
+    st.sets(st.sampled_from(["RetryableWriteError", "TransientTransactionError", "x"])),
+    st.fixed_dictionaries({"status": st.integers(), "code": st.text(max_size=8),
+                           "labels": st.lists(st.integers(), max_size=2)}),
+    st.sampled_from(['{"reason": "AlreadyExists"}', "{not json", "[1, 2]", b"\xff{"]),
     st.fixed_dictionaries({
         "Error": st.fixed_dictionaries({"Code": st.one_of(st.text(max_size=20), st.none(),
                                                            st.builds(Unprintable))}),
@@ -112,7 +140,9 @@ def hostile_classes(draw):
     if draw(st.booleans()):
         namespace["__str__"] = lambda self: 42  # not a string
     module = draw(st.one_of(st.sampled_from(["httpx", "google.api_core.exceptions", "urllib.error",
-                                             "builtins", "psycopg", ""]),
+                                             "builtins", "psycopg", "", "pymysql.err", "cimpl",
+                                             "kubernetes.client.exceptions", "smtplib",
+                                             "oracledb.exceptions", "acme.errors"]),
                             st.integers(), st.none(), st.builds(Unprintable)))
     namespace["__module__"] = module
     for name in draw(st.lists(st.sampled_from(ATTRIBUTES), max_size=4, unique=True)):
@@ -121,7 +151,9 @@ def hostile_classes(draw):
         else:
             namespace[name] = draw(attribute_values)
     name = draw(st.sampled_from(["ConnectTimeout", "HTTPStatusError", "OperationalError",
-                                 "ClientError", "Weird"]))
+                                 "ClientError", "Weird", "MySQLError", "KafkaException",
+                                 "ApiException", "SMTPResponseException", "Error",
+                                 "WarehouseError"]))
     try:
         return type(name, (draw(bases),), namespace)
     except TypeError:  # e.g. a class attribute Python refuses
@@ -207,6 +239,56 @@ def test_classify_never_raises(exc, user_rules):
     assert_sound(classify(exc, rules=user_rules))
 
 
+class HostileTables:
+    """A pack whose every table raises when read."""
+
+    def __getattr__(self, name):
+        raise Boom(name)
+
+
+class LyingTable(dict):
+    def items(self):
+        raise Boom("items")
+
+
+broken_packs = st.lists(
+    st.one_of(
+        st.builds(HostileTables),
+        st.just(type("BadCodes", (), {"CODES": {"x": {1: "NOT_A_CLASS"}}})),
+        st.just(type("BadSource", (), {"CODE_SOURCES": {"a.B": ["args[0]"]}})),
+        st.just(type("BadPath", (), {"CODE_SOURCES": {"a.B": [CodeSource("x", code="((")]}})),
+        st.just(type("BadRegex", (), {"MESSAGES": [("(unclosed", "TRANSIENT", "x")]})),
+        st.just(type("Lying", (), {"TYPES": LyingTable(), "NAMES": LyingTable()})),
+        st.just(type("NotTables", (), {"TYPES": 42, "HTTP_STATUS": "nope"})),
+        # well formed: reads the codes of hostile "acme.errors.WarehouseError"s
+        st.just(type("Acme", (), {
+            "CODE_SOURCES": {"acme.errors.WarehouseError": [
+                CodeSource("acme", code="acme_code", verdict="retriable()",
+                           message=r"code=(\w+)")]},
+            "CODES": {"acme": {"WH-1": "TRANSIENT"}},
+        })),
+    ),
+    min_size=1, max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(packs=broken_packs, exc=anything)
+def test_broken_third_party_packs_never_make_classify_raise(packs, exc):
+    """Packs as `plugins.discover` hands them over (loaded, possibly broken)."""
+    try:
+        plugins._loaded = [(f"pack{i}", pack) for i, pack in enumerate(packs)]
+        engine._layers = None
+        knowledge._active = None
+        assert_sound(classify(exc))
+        assert_sound(classify(ValueError("x")))
+    finally:
+        plugins.forget()
+        engine._layers = None
+        knowledge._active = None
+        plugins._loaded = []  # the real entry points again on the next reload
+
+
 @settings(max_examples=300, deadline=None)
 @given(value=retry_after_values)
 def test_parse_retry_after_never_raises(value):
@@ -267,3 +349,24 @@ def test_hostile_retry_after_headers_on_a_real_status_error():
         result = classify(exc)
         assert_sound(result)
         assert result.error_type is ErrorType.TRANSIENT
+
+
+def test_every_attribute_raising_on_a_sourced_class():
+    namespace = {name: _raising_property(name) for name in ATTRIBUTES if name != "args"}
+    for module, name in [("pymysql.err", "MySQLError"), ("cimpl", "KafkaException"),
+                         ("kubernetes.client.exceptions", "ApiException"),
+                         ("smtplib", "SMTPResponseException")]:
+        cls = type(name, (OSError,), {**namespace, "__module__": module})
+        assert_sound(classify(cls(2013, "x")))
+        args_raising = type(name, (Exception,), {"__module__": module,
+                                                 "args": _raising_property("args")})
+        assert_sound(classify(args_raising("x")))
+
+
+def test_explain_never_raises_either():
+    from prefect_failtrack.classification import explain
+
+    namespace = {name: _raising_property(name) for name in ATTRIBUTES}
+    cls = type("Nightmare", (OSError,), {**namespace, "__module__": "pymysql.err"})
+    found = explain(cls())
+    assert found.error_type in ErrorType.__members__

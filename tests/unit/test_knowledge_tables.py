@@ -22,9 +22,16 @@ from prefect_failtrack.classification.rules import MessagePatterns, TypeRule
 TYPE_TABLES = ("TYPES", "GENERIC_TYPES", "TYPE_MESSAGES")
 
 
+#: Extension modules that name themselves by a top-level name they are not importable by.
+_IMPORTED_AS = {"cimpl": "confluent_kafka.cimpl"}
+
+
 def _resolve(dotted: str) -> type:
     if "." not in dotted:
         return getattr(builtins, dotted)
+    top, _, rest = dotted.partition(".")
+    if top in _IMPORTED_AS:
+        dotted = f"{_IMPORTED_AS[top]}.{rest}"
     parts = dotted.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         try:

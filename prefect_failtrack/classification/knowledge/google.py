@@ -39,17 +39,55 @@ TYPES = {
     f"{_API}.InvalidArgument": V,
     f"{_API}.OutOfRange": V,
     f"{_AUTH}.TransportError": T,  # could not reach the token endpoint
-    f"{_AUTH}.RefreshError": P,  # the credentials were refused (revoked, invalid_grant)
+    f"{_AUTH}.TimeoutError": TO,
     f"{_AUTH}.DefaultCredentialsError": P,  # no credentials configured
+    f"{_AUTH}.ReauthFailError": P,
+    f"{_AUTH}.MalformedError": P,
+    f"{_AUTH}.InvalidValue": V,
 }
 
+# google-auth's errors state ``retryable`` (``google/auth/exceptions.py``): a token
+# endpoint that answered 5xx or 429 makes a retryable ``RefreshError``
+# (``google/oauth2/_client.py`` ``_can_retry``); revoked or invalid credentials
+# (invalid_grant) do not. The flag decides (generic layer); the class when it is absent.
 GENERIC_TYPES = {
     f"{_API}.ServerError": T,
     f"{_API}.ClientError": P,
+    f"{_AUTH}.RefreshError": P,
+    f"{_AUTH}.GoogleAuthError": P,
 }
 
-# google.rpc.ErrorInfo reasons (``exc.reason``): they refine the status.
+# google.rpc.ErrorInfo reasons (``exc.reason``) and the reasons of the JSON errors of
+# the REST APIs (``exc.errors[*]['reason']``: BigQuery's "Troubleshoot errors" page):
+# they refine the status (BigQuery says 403 for rateLimitExceeded and quotaExceeded).
 CLOUD_CODES = {
+    "rateLimitExceeded": T,
+    "userRateLimitExceeded": T,
+    "jobRateLimitExceeded": T,
+    "quotaExceeded": T,
+    "backendError": T,
+    "jobBackendError": T,
+    "internalError": T,
+    "jobInternalError": T,
+    "tableUnavailable": T,
+    "resourceInUse": T,
+    "timeout": TO,
+    "accessDenied": P,
+    "billingNotEnabled": P,
+    "billingTierLimitExceeded": P,
+    "blocked": P,
+    "duplicate": P,
+    "invalidQuery": P,
+    "invalidUser": P,
+    "notFound": P,
+    "notImplemented": P,
+    "resourcesExceeded": P,  # the query is too large for its slots: rewrite it
+    "responseTooLarge": P,
+    "stopped": P,  # the job was cancelled
+    "keyInvalid": P,
+    "invalid": V,
+    "required": V,
+    "badRequest": V,
     "RATE_LIMIT_EXCEEDED": T,
     "SERVICE_DISABLED": P,
     "BILLING_DISABLED": P,

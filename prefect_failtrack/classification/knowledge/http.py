@@ -88,7 +88,31 @@ TYPES = {
     "urllib.error.ContentTooShortError": T,
 }
 
+# httpcore (under httpx; its errors reach a task when a library uses it directly)
+_HTTPCORE = {
+    "TimeoutException": TO,
+    "ConnectTimeout": TO,
+    "ReadTimeout": TO,
+    "WriteTimeout": TO,
+    "PoolTimeout": TO,
+    "NetworkError": T,
+    "ConnectError": T,
+    "ReadError": T,
+    "WriteError": T,
+    "RemoteProtocolError": T,
+    "ProxyError": T,
+    "LocalProtocolError": P,
+    "UnsupportedProtocol": V,
+}
+TYPES.update({f"httpcore.{name}": kind for name, kind in _HTTPCORE.items()})
+# httpx2 and httpcore2: forks of httpx and httpcore with the same classes, which some SDKs
+# ship with (openai); their errors mean what httpx's and httpcore's do.
+TYPES.update({f"httpx2.{n[6:]}": k for n, k in list(TYPES.items()) if n.startswith("httpx.")})
+TYPES.update({f"httpcore2.{name}": kind for name, kind in _HTTPCORE.items()})
+
 GENERIC_TYPES = {
+    "httpx2.HTTPStatusError": P,
+    "httpx2.TransportError": T,
     "httpx.HTTPStatusError": P,  # only for statuses HTTP_STATUS does not list (3xx)
     "httpx.TransportError": T,
     "requests.exceptions.HTTPError": P,

@@ -13,6 +13,7 @@ retry fixes (no such database or role, authentication).
 
 from __future__ import annotations
 
+from ..facts import CodeSource
 from ..types import ErrorType
 
 T, P, TO, V = ErrorType.TRANSIENT, ErrorType.PERMANENT, ErrorType.TIMEOUT, ErrorType.VALIDATION
@@ -73,6 +74,12 @@ SQLSTATES = {
     "HV00N": T,  # fdw_unable_to_establish_connection
 }
 
+# pg8000 keeps the server's error fields in a dict, ``args[0]`` (``{'S': 'ERROR',
+# 'C': '57014', 'M': ...}``: pg8000/core.py ``handle_ERROR_RESPONSE``).
+CODE_SOURCES = {
+    "pg8000.exceptions.DatabaseError": [CodeSource("sqlstate", code="args[0]['C']")],
+}
+
 # Driver classes for errors without a SQLSTATE (raised by the client itself),
 # and for SQLSTATEs nothing above knows. The SQLSTATE is always asked first.
 TYPES = {
@@ -98,6 +105,12 @@ TYPES = {
     "asyncpg.exceptions._base.ProtocolError": T,
     "asyncpg.exceptions._base.OutdatedSchemaCacheError": T,  # asyncpg resets its cache
     "asyncpg.exceptions._base.TargetServerAttributeNotMatched": T,  # no primary yet (failover)
+    # pg8000 raises InterfaceError for "network error" and connections it cannot make
+    "pg8000.exceptions.InterfaceError": T,
+}
+
+GENERIC_TYPES = {
+    "pg8000.exceptions.DatabaseError": P,  # its SQLSTATE decides first
 }
 
 _CONNECT_REFUSED_FOR_GOOD = [
