@@ -60,12 +60,28 @@ def _key_value(m: re.Match[str]) -> str:
     return f"{m.group(1)}{quote}{MARK}{quote}"
 
 
-_Rule = tuple[frozenset[str], re.Pattern[str], Replacement]
+class _Pattern:
+    """A regular expression compiled when first used: most processes redact little, and
+    importing failtrack must stay cheap (every flow-run process pays for it)."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def sub(self, replacement: Replacement, text: str) -> str:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source, re.ASCII)
+        return self._compiled.sub(replacement, text)
+
+
+_Rule = tuple[frozenset[str], _Pattern, Replacement]
 
 
 def _rule(needles: str, pattern: str, replacement: Replacement) -> _Rule:
     """A pattern that only runs when one of `needles` is in the lower-cased text."""
-    return frozenset(needles.split()), re.compile(pattern, re.ASCII), replacement
+    return frozenset(needles.split()), _Pattern(pattern), replacement
 
 
 _KEEP = rf"\1{MARK}"  # keep group 1, redact the rest of the match

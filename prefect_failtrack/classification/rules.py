@@ -255,19 +255,36 @@ class MessagePatterns(Rule):
 
     def __init__(self, patterns: Iterable[tuple[str, ErrorType, str]]) -> None:
         self.entries = [(pattern, ErrorType(kind), label) for pattern, kind, label in patterns]
-        alternation = "|".join(
-            f"(?P<p{i}>{pattern})" for i, (pattern, _, _) in enumerate(self.entries)
-        )
-        self.regex = re.compile(alternation or r"(?!)", re.IGNORECASE)
+        # Compiled and read for clues when first searched: most processes never search
+        # (a task that fails is rarely decided by its message), and importing failtrack
+        # must stay cheap (issue 18: every flow-run process pays for it).
+        self._regex: re.Pattern[str] | None = None
         self._subsets: dict[frozenset[int], re.Pattern[str]] = {}
-        self._always: list[int] = []  # patterns without clues: searched every time
-        self._clues: list[tuple[str, int]] = []
-        for i, (pattern, _, _) in enumerate(self.entries):
-            clues = literal_clues(pattern)
-            if clues is None:
-                self._always.append(i)
-            else:
-                self._clues.extend((clue, i) for clue in clues)
+        self._clued: tuple[list[int], list[tuple[str, int]]] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """One alternation of every pattern, named ``p<index>``."""
+        if self._regex is None:
+            alternation = "|".join(
+                f"(?P<p{i}>{pattern})" for i, (pattern, _, _) in enumerate(self.entries)
+            )
+            self._regex = re.compile(alternation or r"(?!)", re.IGNORECASE)
+        return self._regex
+
+    def _clues(self) -> tuple[list[int], list[tuple[str, int]]]:
+        """(patterns without clues: searched every time, (clue, pattern) pairs)."""
+        if self._clued is None:
+            always: list[int] = []
+            clues: list[tuple[str, int]] = []
+            for i, (pattern, _, _) in enumerate(self.entries):
+                found = literal_clues(pattern)
+                if found is None:
+                    always.append(i)
+                else:
+                    clues.extend((clue, i) for clue in found)
+            self._clued = (always, clues)
+        return self._clued
 
     def find(self, message: str) -> tuple[ErrorType, str] | None:
         """The class and label of the first pattern found in `message`, if any."""
@@ -281,8 +298,9 @@ class MessagePatterns(Rule):
     def _regex_for(self, message: str) -> re.Pattern[str] | None:
         """The alternation of the patterns whose clues are in (ASCII) `message`; None: none."""
         lowered = message.lower()
-        candidates = set(self._always)
-        for clue, i in self._clues:
+        always, clues = self._clues()
+        candidates = set(always)
+        for clue, i in clues:
             if clue in lowered:
                 candidates.add(i)
         if not candidates:
