@@ -59,7 +59,11 @@ from tests.drills._common import log, postgres_database, scalar, use_database, w
 from tests.unit.test_redaction import CORPUS
 
 NEEDS_PREFECT = True
-MUST_BE_ZERO = ("kept_lost", "flows_unfinished")
+MUST_BE_ZERO = ("kept_lost", "flows_unfinished", "rejected")
+HOSTILE_TEXT = ("nul\x00in a tag", "lone \ud800 surrogate")
+"""Text no database takes as it is (PostgreSQL refuses NUL; UTF-8 cannot encode a lone
+surrogate), in a metric name of every task and (NUL only: Prefect itself cannot send a
+lone surrogate) a tag of every flow run: stored escaped, none refused (``rejected``)."""
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/unreachable"
 FAST = RetryPolicy.default().override(ErrorType.TRANSIENT, initial_delay=0, jitter=0)
 PLACES = ("message", "cause", "note", "retried", "metric", "rule reason", "tags", "flow",
@@ -88,7 +92,7 @@ def leaky(case: str) -> None:
     body = CORPUS[case].text
     if TaskRunContext.get().task_run.run_count == 1:
         raise ConnectionResetError(f"reset while talking to {body}")
-    record_metrics(**{f"rows from {body}": 1})
+    record_metrics(**{f"rows from {body}": 1, **{text: 1 for text in HOSTILE_TEXT}})
     try:
         raise DriverError(f"inner: {body}")  # in the chain, so in the stack trace
     except DriverError as inner:
@@ -168,13 +172,21 @@ def run(quick: bool) -> dict[str, Any]:
     flow_run_ids: list[str] = []
     unfinished = 0
     spool_text = ""
+    refused: list[int] = []
+
+    def use(url: str | None) -> None:  # each recorder's refused rows, counted once it is closed
+        closing = get_recorder()
+        use_database(url)
+        refused.append(closing.stats()["rejected"])
+
     with postgres_database("redaction") as url:
         for k in range(flows):
             outage = k == 0
-            use_database(UNREACHABLE if outage else url)
+            use(UNREACHABLE if outage else url)
             t0 = time.monotonic()
             flow_cases = groups[k % len(groups)]
-            with tags(*(f"dsn={CORPUS[c].text[:200]}" for c in flow_cases)):  # flow run tags
+            flow_tags = [f"dsn={CORPUS[c].text[:200]}" for c in flow_cases] + [HOSTILE_TEXT[0]]
+            with tags(*flow_tags):  # flow run tags
                 state = corpus_flow(names, flow_cases, return_state=True)
             flow_run_ids.append(str(state.state_details.flow_run_id))
             unfinished += not state.is_failed()
@@ -182,15 +194,15 @@ def run(quick: bool) -> dict[str, Any]:
                 state.type.value, time.monotonic() - t0)
             if outage:
                 get_recorder().flush(timeout=30)
-                use_database(None)  # closes it: what it holds is in the spool now
+                use(None)  # closes it: what it holds is in the spool now
                 spool_text = spool_path.read_text(encoding="utf-8", errors="replace")
-                use_database(url)  # the next recorder replays the spool
+                use(url)  # the next recorder replays the spool
                 recorder = get_recorder()
                 wait_until(lambda: not spool_path.exists(), timeout=30)
                 recorder.flush(timeout=30)
         get_recorder().flush(timeout=30)
         added = reconcile(flow_run_ids=flow_run_ids, url=url).inserted
-        use_database(None)
+        use(None)
         stored = _stored(url)
         rows = scalar(url, "SELECT count(*) FROM failtrack_transitions")
     published = _published(flow_run_ids)
@@ -222,4 +234,5 @@ def run(quick: bool) -> dict[str, Any]:
         "reconcile_added": added,
         "flows": flows,
         "flows_unfinished": unfinished,
+        "rejected": sum(refused),
     }
