@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -248,24 +248,31 @@ class Direct:
 
 COPY_FROM_ROWS = 20
 """PostgreSQL: fewer rows than this go in with one ``executemany``, more with ``COPY``."""
-STAGING = "failtrack_incoming_direct"
+STAGING = "failtrack_incoming_transitions"
 
 
 def _copy(driver: Driver, values: list[list[Any]]) -> None:
-    """``COPY`` straight into the table in a savepoint: the common case (all rows new) at
-    the speed of ``COPY``. If some rows are there already, ``COPY`` into a temporary table
-    instead and insert from it what is new (as `writes.BulkInsert` does)."""
+    copy_transitions(driver.connection, TRANSITION_COLUMNS, lambda: values)
+
+
+def copy_transitions(
+    connection: Any, names: Sequence[str], rows: Callable[[], Iterable[Sequence[Any]]]
+) -> None:
+    """``COPY`` rows into the transitions table with psycopg 3, in the caller's transaction:
+    straight into the table in a savepoint (the common case, all rows new, at the speed of
+    ``COPY``); if some rows are there already, into a temporary table instead, then
+    inserted from it where new, in the order writers sort by (Python's: code points), so
+    that concurrent writers of overlapping rows never deadlock. `rows` makes the value
+    rows (again, for the second try): a batch of thousands is never held twice. Both
+    write paths use it (`writes.BulkInsert` with SQLAlchemy's values)."""
     import psycopg
 
-    connection = driver.connection
-    names = ", ".join(TRANSITION_COLUMNS)
+    columns = ", ".join(names)
     order = 'run_id COLLATE "C", to_state COLLATE "C", run_count::text COLLATE "C"'
     with connection.cursor() as cursor:
         try:
-            with connection.transaction():  # a savepoint in the batch's transaction
-                with cursor.copy(f"COPY {TRANSITIONS} ({names}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
+            with connection.transaction():  # a savepoint in the caller's transaction
+                _copy_rows(cursor, f"COPY {TRANSITIONS} ({columns}) FROM STDIN", rows())
             return
         except psycopg.errors.UniqueViolation:
             pass
@@ -273,10 +280,14 @@ def _copy(driver: Driver, values: list[list[Any]]) -> None:
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} "
             f"(LIKE {TRANSITIONS} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
-        with cursor.copy(f"COPY {STAGING} ({names}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        _copy_rows(cursor, f"COPY {STAGING} ({columns}) FROM STDIN", rows())
         cursor.execute(
-            f"INSERT INTO {TRANSITIONS} ({names}) SELECT {names} FROM {STAGING} "
+            f"INSERT INTO {TRANSITIONS} ({columns}) SELECT {columns} FROM {STAGING} "
             f"ORDER BY {order} ON CONFLICT DO NOTHING"
         )
+
+
+def _copy_rows(cursor: Any, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)

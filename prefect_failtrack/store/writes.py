@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from .driver import sqlite_timestamp
 from .encoding import storable, utcnow
 from .models import (
     FailtrackModel,
@@ -158,7 +159,6 @@ BULK_FROM_ROWS = 20
 """Fewer rows than this go through SQLAlchemy's executemany (one statement either way)."""
 CHUNK_ROWS = 1000
 """SQLite: rows converted and handed to one ``executemany`` at a time."""
-STAGING = "failtrack_incoming"
 
 
 class BulkInsert:
@@ -193,7 +193,7 @@ class BulkInsert:
             if list(compiled.positiontup or ()) == self.names:
                 self.kind, self.sql = "sqlite", compiled.string
                 self.processors = [
-                    (i, _sqlite_timestamp if _same_output(p, _sqlite_timestamp) else p)
+                    (i, sqlite_timestamp if _same_output(p, sqlite_timestamp) else p)
                     for i, p in self.processors
                 ]
         elif dialect.name == "postgresql" and dialect.driver == "psycopg":
@@ -238,57 +238,20 @@ class BulkInsert:
         self, connection: Connection, rows: Sequence[dict[str, Any]],
         complete: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> None:
-        """``COPY`` straight into the table in a savepoint: the common case (all rows new)
-        at the speed of ``COPY``. If some rows are there already, roll the savepoint back and
-        ``COPY`` into a temporary table instead, then insert from it what is new."""
+        """``COPY`` through `direct.copy_transitions` (the recorder's own path uses it too),
+        with the values SQLAlchemy would send; driver errors raised as SQLAlchemy's."""
+        from .direct import copy_transitions
+
         dbapi = connection.dialect.loaded_dbapi
-        driver = connection.connection.driver_connection
-        table, columns = self.table.name, ", ".join(self.names)
-        staging = f"{STAGING}_{table}"
-        # In the order `insert_transitions` sorts by (Python's: code points), for the same reason.
-        order = 'run_id COLLATE "C", to_state COLLATE "C", run_count::text COLLATE "C"'
-        statement = f"COPY {table} ({columns}) FROM STDIN"
         try:
-            with driver.cursor() as cursor:
-                try:
-                    with driver.transaction():  # a savepoint in the caller's transaction
-                        self._copy_rows(cursor, statement, rows, complete)
-                    return
-                except dbapi.errors.UniqueViolation:
-                    pass
-                statement = f"COPY {staging} ({columns}) FROM STDIN"
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
-                    f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-                )
-                self._copy_rows(cursor, statement, rows, complete)
-                statement = (
-                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "
-                    f"ORDER BY {order} ON CONFLICT DO NOTHING"
-                )
-                cursor.execute(statement)
+            copy_transitions(
+                connection.connection.driver_connection, self.names,
+                lambda: (self.values(complete(row)) for row in rows),
+            )
         except dbapi.Error as error:
             raise DBAPIError.instance(
-                statement, None, error, dbapi.Error, dialect=connection.dialect
+                f"COPY {self.table.name}", None, error, dbapi.Error, dialect=connection.dialect
             ) from error
-
-    def _copy_rows(
-        self, cursor: Any, statement: str, rows: Sequence[dict[str, Any]],
-        complete: Callable[[dict[str, Any]], dict[str, Any]],
-    ) -> None:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(self.values(complete(row)))
-
-
-def _sqlite_timestamp(value: datetime | None) -> str | None:
-    """What `UTCDateTime` then SQLAlchemy's SQLite ``DATETIME`` make of a timestamp, in one step
-    (used only where it gives the same text as they do: see `_same_output`)."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
 
 
 _PROBES = [
