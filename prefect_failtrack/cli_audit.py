@@ -33,6 +33,15 @@ Url = Annotated[
 ]
 
 
+def checked_capture(capture: str | None) -> str | None:
+    """``--capture``, checked before the database is opened."""
+    from .reports.scope import CAPTURES
+
+    if capture is not None and capture not in CAPTURES:
+        raise CLIError(f"--capture must be one of {', '.join(CAPTURES)}, not {capture!r}")
+    return capture
+
+
 @app.command
 def report(
     *,
@@ -43,6 +52,7 @@ def report(
     deployment: str | None = None,
     tag: str | None = None,
     origin: str | None = None,
+    capture: str | None = None,
     stuck_after: str = "30m",
     quiet_period: str = "7d",
     top: int = 10,
@@ -67,6 +77,9 @@ def report(
         Only runs carrying this tag.
     origin
         Only task runs of this origin (and the flow runs that ran one).
+    capture
+        Only runs failtrack tracked (``tracked``) or only runs the collector observed from
+        Prefect's own events (``observed``).
     stuck_after
         A run that has not moved for this long is stuck.
     quiet_period
@@ -84,7 +97,8 @@ def report(
         "quiet_period": parse_duration(quiet_period),
         "top": positive_top(top),
     }
-    filters = {"flow": flow, "task": task, "deployment": deployment, "tag": tag, "origin": origin}
+    filters = {"flow": flow, "task": task, "deployment": deployment, "tag": tag, "origin": origin,
+               "capture": checked_capture(capture)}
     show(build_report(open_engine(url), **options, **filters), as_json, render_report)
 
 

@@ -52,6 +52,16 @@ def tell(
 
 
 @guarded()
+def told_by_the_collector(flow_run: Any, state: Any) -> None:
+    """The last log line of a failed flow run whose rows travel as events: the collector
+    publishes its tags, artifact and event once it has stored them (`transport`)."""
+    flow_run_logger(flow_run).info(
+        "failtrack: flow run %r ended %s; its failure summary is published by the collector "
+        "(failtrack collect) once it has stored the run's rows.", flow_run.name, state.name,
+    )
+
+
+@guarded()
 def _tag(flow_run: Any, tags: list[str]) -> None:
     from prefect.client.orchestration import get_client
 

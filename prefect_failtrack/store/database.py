@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "failtrack_alembic_version"
-HEAD_REVISION = "0003"
+HEAD_REVISION = "collector"
 """The newest migration this package ships (a test keeps it equal to Alembic's head)."""
 SQLITE_BUSY_TIMEOUT_MS = 5000
 

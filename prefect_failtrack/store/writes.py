@@ -6,7 +6,11 @@ lone surrogate, in any text or JSON value), whoever made the row.
 Transitions: insert, ignoring any conflict (the primary key, or the natural
 key run/state/run count), so a repeated row is a no-op on SQLite and
 PostgreSQL alike; then the summaries they change are derived again from the table
-(`summaries`). Summaries: upsert on the flow run id, the newest ``updated_at``
+(`summaries`). One exception: a tracked row (failtrack's hooks wrote it) replaces an
+*observed* row of the same transition (the collector made it from Prefect's own state
+event, `prefect_failtrack.collector`): whichever arrives first, the hooks' row wins. The
+observed rows are found through a partial index that holds only them, so where nothing
+is observed this costs one empty index probe per batch. Summaries: upsert on the flow run id, the newest ``updated_at``
 winning, or insert-if-missing.
 
 Batches of transitions take the driver's own bulk path (`BulkInsert`): SQLAlchemy's
@@ -21,13 +25,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table
+from sqlalchemy import Connection, Insert, Table, delete, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from .encoding import storable, utcnow
 from .models import (
+    OBSERVED,
+    TRACKED,
     FailtrackModel,
     FlowRunSummary,
     Transition,
@@ -120,6 +126,7 @@ def insert_transitions(
 
 def _insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
+        _replace_observed(connection, rows)
         statement, _ = statements(connection.dialect.name)
         now = utcnow()
         ordered = sorted(rows, key=_natural_key)
@@ -132,6 +139,42 @@ def _insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) 
         else:
             bulk = BulkInsert.get(connection.dialect, statement, transitions)
             bulk.execute(connection, ordered, complete)
+
+
+def _replace_observed(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Delete the observed rows that these tracked rows stand for (same id or same natural
+    key): the tracked rows then go in as any other. One probe of the (partial) index of
+    observed rows first: where nothing is observed, that is all it costs."""
+    tracked = [r for r in rows if r.get("capture", TRACKED) != OBSERVED]
+    if not tracked:
+        return
+    c = transitions.c
+    anything = select(c.id).where(c.capture == OBSERVED).limit(1)
+    if connection.execute(anything).first() is None:
+        return
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for row in tracked:
+        by_run.setdefault(str(row.get("run_id")), []).append(row)
+    run_ids = sorted(by_run)
+    for first in range(0, len(run_ids), OBSERVED_CHUNK):
+        chunk = run_ids[first : first + OBSERVED_CHUNK]
+        mine = [row for run_id in chunk for row in by_run[run_id]]
+        keys = [(str(r.get("run_id")), str(r.get("to_state")), int(r.get("run_count") or 0))
+                for r in mine]
+        connection.execute(
+            delete(transitions).where(
+                c.capture == OBSERVED,
+                c.run_id.in_(chunk),
+                or_(
+                    c.id.in_([str(r.get("id")) for r in mine]),
+                    tuple_(c.run_id, c.to_state, c.run_count).in_(keys),
+                ),
+            )
+        )
+
+
+OBSERVED_CHUNK = 200
+"""Runs per statement (each row binds four values: SQLite's limit is far off)."""
 
 
 def _natural_key(row: dict[str, Any]) -> tuple[str, str, str]:
