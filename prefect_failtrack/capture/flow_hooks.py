@@ -129,22 +129,10 @@ class FlowHooks(Recording):
             failure = self.failure(memory, exc, state.message)
             return SUBFLOW_FAILURES.as_dependency(failure), None
         view = recorder().view(iso_id(flow_run.id)) if rows.settings().enabled else None
-        worst = view.worst() if view is not None else None
-        if not state.is_failed() or worst is None:
+        classification = flow_end.class_of_runs(view) if view is not None else None
+        if not state.is_failed() or classification is None:
             return self.failure(memory, None, state.message), view
-        kind, outcome = worst
-        if kind == "subflow":
-            error_type = ErrorType.DEPENDENCY
-            reason = f"subflow {outcome.name}: {outcome.error_type} ({outcome.reason})"
-        else:
-            value = outcome.error_type or "UNKNOWN"
-            error_type = ErrorType(value) if value in ErrorType.__members__ else ErrorType.UNKNOWN
-            reason = f"task {outcome.run_name or outcome.name}: {outcome.reason}"
         exc = FailedWithoutException(state.message or "its task runs failed")
-        decided_by = outcome.error_class or "UNKNOWN"
-        classification = Classification(
-            error_type, error_type.retryable, reason, decided_by, decided_by
-        )
         memory.failure = Failure(exc, classification, str(exc))
         return memory.failure, view
 
