@@ -15,6 +15,12 @@ task run is DEPENDENCY, as reconcile writes it. Rows are marked ``capture='obser
 and ``metadata.source='observed'``; a tracked row of the same transition replaces them
 (`prefect_failtrack.store.writes`).
 
+A retry without a delay goes from Running straight to Retrying in Prefect (no
+AwaitingRetry state, ``handle_retry`` in ``prefect/task_engine.py``): the collector adds
+the AwaitingRetry row the hooks would have written (same synthetic id, same natural key),
+so that retries are counted alike. Its class is not known: Prefect keeps no message of
+a failure that was retried.
+
 What the events do not carry is left empty: the origin, user metrics, stack traces (only
 the message survives), and the time spent in the previous state when the collector has
 not seen that state itself (`Durations` remembers the last state of recent runs).
@@ -88,6 +94,24 @@ def error_columns(state_name: str, state_type: str, message: str | None) -> dict
     else:
         return {}
     return rows.error_columns(None, classify(exc), message=message)
+
+
+def observed_rows(event: Event, durations: Durations | None = None) -> list[dict[str, Any]]:
+    """The rows of one Prefect state event (none for any other event): its transition, and
+    before a Retrying that followed Running at once, the AwaitingRetry it skipped."""
+    row = observed_row(event, durations)
+    if row is None:
+        return []
+    if row["to_state"] != "Retrying" or row["from_state"] != "Running" or row["run_count"] < 2:
+        return [row]
+    attempt = row["run_count"] - 1
+    skipped = {
+        **row,
+        "id": rows.synthetic_id(row["run_id"], "AwaitingRetry", attempt),
+        "to_state": "AwaitingRetry", "to_state_type": "SCHEDULED", "run_count": attempt,
+        "duration_in_state_ms": None, "metadata": {**row["metadata"], "skipped_by_prefect": True},
+    }
+    return [skipped, {**row, "from_state": "AwaitingRetry"}]
 
 
 def observed_row(event: Event, durations: Durations | None = None) -> dict[str, Any] | None:

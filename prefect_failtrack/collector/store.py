@@ -23,7 +23,7 @@ from ..store.models import OBSERVED
 from ..store.spool import Entry
 from ..transport.envelope import from_event
 from . import position
-from .observe import Durations, observed_row
+from .observe import Durations, observed_rows
 
 logger = get_logger("prefect_failtrack.collector")
 FAILED_TYPES = {"FAILED", "CRASHED"}
@@ -64,12 +64,12 @@ def entries_of(
             if _publishable(kind, row):
                 stored.noted.add(str(row["run_id"]))
             continue
-        row = observed_row(event, durations) if observe else None
-        if row is None:
+        found = observed_rows(event, durations) if observe else []
+        if not found:
             stored.ignored += 1
             continue
-        entries.append(("transition", row))
-        stored.observed += 1
+        entries.extend(("transition", row) for row in found)
+        stored.observed += len(found)
     stored.rows = len(entries)
     return entries, stored
 
