@@ -7,7 +7,10 @@ One pass of `run`:
    events); events that arrive from now on wait in a queue;
 2. catch up from Prefect's events API (``read_events``, oldest first) from the stored
    position (less `overlap`: events from clocks a little behind) up to now: what
-   happened while no collector was running;
+   happened while no collector was running; and once more `RECHECK_AFTER_S` later: the
+   server writes events to its database in batches (every 5 s by default,
+   ``PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL``), so an event sent just
+   before the stream was joined may be neither in the stream nor yet in the database;
 3. store the stream's events in batches (`batch_size` events, or what came in
    `flush_interval`), each batch with the position after it in one transaction
    (`store.store_events`);
@@ -47,6 +50,8 @@ logger = get_logger("prefect_failtrack.collector")
 PAGE = 50
 """Events per page of Prefect's events API (its maximum, ``INTERACTIVE_PAGE_SIZE``)."""
 PUBLISH_EVERY_S = 1.0
+RECHECK_AFTER_S = 8.0
+"""A second catch-up, once the server has written what it held when the first ran."""
 PAUSE_AFTER_FAILURE_S = 2.0
 MAX_PAUSE_S = 30.0
 
@@ -175,11 +180,15 @@ class Collector:
             reader = asyncio.create_task(read())
             try:
                 await self.catch_up_now()
+                recheck_at: float | None = time.monotonic() + RECHECK_AFTER_S
                 await self._publish(force=True)
                 while not stop():
                     batch = await self._next_batch(queue, reader)
                     await self._store(batch)
                     self.stats.streamed += len(batch)
+                    if recheck_at is not None and time.monotonic() >= recheck_at:
+                        recheck_at = None
+                        await self.catch_up_now()
                     await self._publish()
                     if reader.done() and queue.empty():
                         reader.result()  # the stream's failure, if it failed
