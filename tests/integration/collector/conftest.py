@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +38,8 @@ def collecting(url: str, **options: Any) -> Iterator[Collector]:
     into its thread: a new thread does not inherit them)."""
     ensure_schema(url)
     options.setdefault("flush_interval", 0.1)
+    # The session's server holds every earlier test's events: catch up on the last minute only.
+    options.setdefault("catch_up", timedelta(minutes=1))
     options.setdefault("publish_delay", 0.5)
     collector = Collector(get_engine(url), **options)
     stop = threading.Event()
