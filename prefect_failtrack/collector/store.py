@@ -86,6 +86,36 @@ def _publishable(kind: str, row: dict[str, Any]) -> bool:
     )
 
 
+def link_subflows(connection: Any, entries: Sequence[Entry]) -> None:
+    """Observed subflow rows name their parent task run only (Prefect's flow run events
+    relate the task run that stands for the subflow): their parent flow run is that task
+    run's, as stored (or in the same batch)."""
+    wanted = {
+        str(row["parent_task_run_id"]): row for kind, row in entries
+        if kind == sink.TRANSITION and row.get("run_kind") == "flow"
+        and row.get("parent_task_run_id") and not row.get("parent_flow_run_id")
+    }
+    if not wanted:
+        return
+    from sqlalchemy import select
+
+    from ..store.models import transitions
+
+    known = {
+        str(row["run_id"]): row.get("flow_run_id") for kind, row in entries
+        if kind == sink.TRANSITION and row.get("run_kind") == "task"
+    }
+    missing = sorted(set(wanted) - set(known))
+    if missing:
+        t = transitions.c
+        query = select(t.run_id, t.flow_run_id).where(t.run_id.in_(missing)).distinct()
+        known.update({str(r.run_id): r.flow_run_id for r in connection.execute(query)})
+    for kind, row in entries:
+        parent = row.get("parent_task_run_id") if kind == sink.TRANSITION else None
+        if parent and not row.get("parent_flow_run_id") and known.get(str(parent)):
+            row["parent_flow_run_id"] = known[str(parent)]
+
+
 def store_events(
     engine: Engine, events: Sequence[Event], *, name: str, observe: bool,
     publish_delay: float = 2.0, durations: Durations | None = None,
@@ -99,6 +129,7 @@ def store_events(
     due = utcnow() + timedelta(seconds=publish_delay)
 
     def write(connection: Any, batch: Sequence[Entry]) -> None:
+        link_subflows(connection, batch)
         sink.execute(connection, batch)
 
     try:

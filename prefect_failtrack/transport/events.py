@@ -45,6 +45,8 @@ class EventRecorder(Recorder):
         from prefect.context import SettingsContext
 
         self._settings_context = SettingsContext.get()
+        settings = self._settings_context.settings if self._settings_context else None
+        self._api_url = str(settings.api.url) if settings is not None and settings.api.url else None
         self._client: Any = None
         self._client_lock = threading.Lock()
         super().__init__("events", spool_path=spool_path, **options)
@@ -133,10 +135,7 @@ class EventRecorder(Recorder):
                 pass
 
     def _where(self) -> str:
-        try:
-            return f"Prefect's events API ({self._api().api_url})"
-        except Exception:
-            return "Prefect's events API"
+        return f"Prefect's events API ({self._api_url or 'PREFECT_API_URL unset'})"
 
     def close(self, timeout: float = 5.0) -> None:
         super().close(timeout)
