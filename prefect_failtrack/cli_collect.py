@@ -63,9 +63,18 @@ def collect(
             + (" (catching up only)" if once else "") + "; stop with Ctrl-C.",
             markup=False, highlight=False,
         )
-    stats = run_collector(
-        target, name=name, observe=observe, once=once, duration=window, handle_signals=True
-    )
+    try:
+        stats = run_collector(
+            target, name=name, observe=observe, once=once, duration=window, handle_signals=True
+        )
+    except OSError as problem:  # httpx's errors too: Prefect's API cannot be reached
+        raise CLIError(f"Prefect's API cannot be reached: {problem}") from None
+    except Exception as problem:
+        import httpx
+
+        if isinstance(problem, httpx.HTTPError):
+            raise CLIError(f"Prefect's API cannot be reached: {problem}") from None
+        raise
     if as_json:
         from pydantic import TypeAdapter
 
