@@ -196,8 +196,12 @@ class Collector:
             finally:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
-                while not queue.empty():  # what arrived: stored, or read again next pass
-                    await self._store([queue.get_nowait() for _ in range(queue.qsize())])
+                if not queue.empty():  # what arrived: stored now, or read again next pass
+                    try:
+                        await self._store([queue.get_nowait() for _ in range(queue.qsize())])
+                    except Exception as exc:
+                        logger.warning("failtrack collect: %d event(s) not stored now (%s); "
+                                       "the next catch-up reads them again.", queue.qsize(), exc)
 
     async def _next_batch(self, queue: asyncio.Queue[Event], reader: asyncio.Task[None]) -> list[Event]:
         batch: list[Event] = []

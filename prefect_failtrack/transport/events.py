@@ -3,8 +3,8 @@
 `EventRecorder` is the recorder (`prefect_failtrack.store.recorder.Recorder`: bounded
 queue, writer thread, spool, never blocking or failing a run) with another sink: a batch
 of rows becomes a batch of events (`envelope`), posted in one request to Prefect's
-``POST /events`` (``prefect/server/api/events.py``, ``create_events``; Prefect Cloud has the
-same route) with the process's own Prefect client: its API URL, its key or auth string.
+``POST /events`` (``prefect/server/api/events.py``, ``create_events``) with the process's
+own Prefect client: its API URL, its key or auth string.
 
 Why the events API and not ``emit_event``: ``emit_event`` hands an event to Prefect's
 ``EventsWorker``, a queue whose websocket client drops what it cannot send after its
