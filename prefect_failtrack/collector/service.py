@@ -196,12 +196,13 @@ class Collector:
             finally:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
-                if not queue.empty():  # what arrived: stored now, or read again next pass
+                left = [queue.get_nowait() for _ in range(queue.qsize())]
+                if left:  # what arrived: stored now, or read again by the next catch-up
                     try:
-                        await self._store([queue.get_nowait() for _ in range(queue.qsize())])
+                        await self._store(left)
                     except Exception as exc:
                         logger.warning("failtrack collect: %d event(s) not stored now (%s); "
-                                       "the next catch-up reads them again.", queue.qsize(), exc)
+                                       "the next catch-up reads them again.", len(left), exc)
 
     async def _next_batch(self, queue: asyncio.Queue[Event], reader: asyncio.Task[None]) -> list[Event]:
         batch: list[Event] = []
