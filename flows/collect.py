@@ -25,11 +25,19 @@ def collect_flow(minutes: float = 24 * 60, observe: bool | None = None) -> dict[
     s = stats.stored
     get_run_logger().info(
         "failtrack collect: %d event(s), %d row(s) stored (%d observed, %d refused), "
-        "%d failure summary(ies) published", s.events, s.rows, s.observed, s.refused,
+        "%d failure summary(ies) published",
+        s.events,
+        s.rows,
+        s.observed,
+        s.refused,
         stats.published,
     )
-    return {"events": s.events, "rows": s.rows, "observed": s.observed,
-            "published": stats.published}
+    return {
+        "events": s.events,
+        "rows": s.rows,
+        "observed": s.observed,
+        "published": stats.published,
+    }
 
 
 if __name__ == "__main__":

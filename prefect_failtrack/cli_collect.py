@@ -60,8 +60,10 @@ def collect(
     if not as_json:
         out.print(
             f"failtrack collect: storing Prefect events into {safe_url(target)}"
-            + (" (catching up only)" if once else "") + "; stop with Ctrl-C.",
-            markup=False, highlight=False,
+            + (" (catching up only)" if once else "")
+            + "; stop with Ctrl-C.",
+            markup=False,
+            highlight=False,
         )
     try:
         stats = run_collector(
@@ -86,7 +88,8 @@ def collect(
     out.print(
         f"Stored {s.rows} row(s) from {s.events} event(s) ({s.observed} observed, "
         f"{s.refused} refused); published {stats.published} failure summary(ies).",
-        markup=False, highlight=False,
+        markup=False,
+        highlight=False,
     )
 
 

@@ -40,9 +40,15 @@ __all__ = ["Collector", "CollectorStats", "Stored", "collect"]
 
 
 def collect(
-    url: str | None = None, *, name: str | None = None, observe: bool | None = None,
-    once: bool = False, duration: timedelta | None = None, handle_signals: bool = False,
-    stop: threading.Event | None = None, **options: Any,
+    url: str | None = None,
+    *,
+    name: str | None = None,
+    observe: bool | None = None,
+    once: bool = False,
+    duration: timedelta | None = None,
+    handle_signals: bool = False,
+    stop: threading.Event | None = None,
+    **options: Any,
 ) -> CollectorStats:
     """Run a collector against the audit database at `url` (default as everywhere).
 
@@ -65,8 +71,10 @@ def collect(
     options.setdefault("publish_delay", settings.publish_delay)
     options.setdefault("batch_size", settings.batch_size)
     collector = Collector(
-        get_engine(target), name=name or settings.collector_name,
-        observe=settings.collector_observe if observe is None else observe, **options,
+        get_engine(target),
+        name=name or settings.collector_name,
+        observe=settings.collector_observe if observe is None else observe,
+        **options,
     )
     stopping = stop or threading.Event()
     deadline = time.monotonic() + duration.total_seconds() if duration is not None else None

@@ -108,8 +108,11 @@ def observed_rows(event: Event, durations: Durations | None = None) -> list[dict
     skipped = {
         **row,
         "id": rows.synthetic_id(row["run_id"], "AwaitingRetry", attempt),
-        "to_state": "AwaitingRetry", "to_state_type": "SCHEDULED", "run_count": attempt,
-        "duration_in_state_ms": None, "metadata": {**row["metadata"], "skipped_by_prefect": True},
+        "to_state": "AwaitingRetry",
+        "to_state_type": "SCHEDULED",
+        "run_count": attempt,
+        "duration_in_state_ms": None,
+        "metadata": {**row["metadata"], "skipped_by_prefect": True},
     }
     return [skipped, {**row, "from_state": "AwaitingRetry"}]
 

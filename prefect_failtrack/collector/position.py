@@ -42,7 +42,9 @@ def read(connection: Connection, name: str) -> Position:
     return Position(name, found.position, found.event_id, int(found.events or 0))
 
 
-def advance(connection: Connection, name: str, occurred: datetime, event_id: str, stored: int) -> None:
+def advance(
+    connection: Connection, name: str, occurred: datetime, event_id: str, stored: int
+) -> None:
     """Move the position to `occurred` (never back) and count `stored` more events."""
     c = cursors.c
     now = utcnow()
@@ -64,12 +66,16 @@ def advance(connection: Connection, name: str, occurred: datetime, event_id: str
 
 def note(connection: Connection, flow_run_ids: Iterable[str], due_at: datetime) -> None:
     """Failed flow runs whose failure summary is to be published at `due_at`."""
-    values = [{"flow_run_id": fid, "due_at": due_at, "attempts": 0} for fid in sorted(set(flow_run_ids))]
+    values = [
+        {"flow_run_id": fid, "due_at": due_at, "attempts": 0} for fid in sorted(set(flow_run_ids))
+    ]
     if values:
         connection.execute(_insert(connection)(outbox).on_conflict_do_nothing(), values)
 
 
-def due(connection: Connection, now: datetime | None = None, limit: int = 50) -> list[tuple[str, int]]:
+def due(
+    connection: Connection, now: datetime | None = None, limit: int = 50
+) -> list[tuple[str, int]]:
     """Outbox entries due now: (flow run id, attempts so far)."""
     c = outbox.c
     query = (
@@ -88,6 +94,7 @@ def done(connection: Connection, flow_run_id: str) -> None:
 def later(connection: Connection, flow_run_id: str, due_at: datetime) -> None:
     c = outbox.c
     connection.execute(
-        update(outbox).where(c.flow_run_id == flow_run_id)
+        update(outbox)
+        .where(c.flow_run_id == flow_run_id)
         .values(due_at=due_at, attempts=c.attempts + 1)
     )

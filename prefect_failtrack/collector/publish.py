@@ -58,7 +58,10 @@ def publish_due(engine: Engine, limit: int = 50) -> int:
             gave_up = attempts + 1 >= MAX_ATTEMPTS
             logger.warning(
                 "failtrack collect: could not publish the failure summary of flow run %s "
-                "(%s: %s); %s.", flow_run_id, type(exc).__name__, exc,
+                "(%s: %s); %s.",
+                flow_run_id,
+                type(exc).__name__,
+                exc,
                 "giving up" if gave_up else f"trying again in {RETRY_AFTER.seconds} s",
             )
             with engine.begin() as connection:
@@ -102,8 +105,10 @@ def publish(engine: Engine, flow_run_id: str) -> None:
                 # As the hook makes them (`rows.error_columns`): a failure without an
                 # exception has no traceback, so no user frame in its fingerprint.
                 changed = {
-                    "error_type": derived.error_type.value, "error_class": derived.error_class,
-                    "retryable": derived.retryable, "reason": derived.reason,
+                    "error_type": derived.error_type.value,
+                    "error_class": derived.error_class,
+                    "retryable": derived.retryable,
+                    "reason": derived.reason,
                     "fingerprint": fingerprint(derived.error_class, final.error_message),
                 }
                 columns.update(changed)
@@ -119,8 +124,14 @@ def publish(engine: Engine, flow_run_id: str) -> None:
     )
     flow = SimpleNamespace(name=view.flow_name or final.name)
     flow_end.tell(
-        flow, flow_run, state, StoredFailure(classification, columns), decision, view,  # type: ignore[arg-type]
-        attempts=int(meta.get("attempts") or final.run_count or 1), spent=spent,
+        flow,
+        flow_run,
+        state,
+        StoredFailure(classification, columns),
+        decision,
+        view,  # type: ignore[arg-type]
+        attempts=int(meta.get("attempts") or final.run_count or 1),
+        spent=spent,
     )
 
 
@@ -129,6 +140,9 @@ def _classification(row: Any) -> Classification:
     error_type = ErrorType(kind)
     retryable = bool(row.retryable) if row.retryable is not None else error_type.retryable
     return Classification(
-        error_type, retryable, row.reason or "-", row.error_class or "UNKNOWN",
+        error_type,
+        retryable,
+        row.reason or "-",
+        row.error_class or "UNKNOWN",
         row.error_class or "UNKNOWN",
     )

@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventOrder
 from prefect.events.schemas.events import Event
@@ -84,9 +83,16 @@ class Collector:
     """
 
     def __init__(
-        self, engine: Engine, *, name: str = "default", observe: bool = False,
-        catch_up: timedelta = timedelta(days=7), overlap: timedelta = timedelta(minutes=2),
-        batch_size: int = 500, flush_interval: float = 0.5, publish_delay: float = 2.0,
+        self,
+        engine: Engine,
+        *,
+        name: str = "default",
+        observe: bool = False,
+        catch_up: timedelta = timedelta(days=7),
+        overlap: timedelta = timedelta(minutes=2),
+        batch_size: int = 500,
+        flush_interval: float = 0.5,
+        publish_delay: float = 2.0,
     ) -> None:
         self.engine = engine
         self.name = name
@@ -125,8 +131,12 @@ class Collector:
 
     def store(self, events: list[Event]) -> Stored:
         stored = store_events(
-            self.engine, events, name=self.name, observe=self.observe,
-            publish_delay=self.publish_delay, durations=self.durations,
+            self.engine,
+            events,
+            name=self.name,
+            observe=self.observe,
+            publish_delay=self.publish_delay,
+            durations=self.durations,
         )
         self.stats.stored.add(stored)
         return stored
@@ -201,10 +211,16 @@ class Collector:
                     try:
                         await self._store(left)
                     except Exception as exc:
-                        logger.warning("failtrack collect: %d event(s) not stored now (%s); "
-                                       "the next catch-up reads them again.", len(left), exc)
+                        logger.warning(
+                            "failtrack collect: %d event(s) not stored now (%s); "
+                            "the next catch-up reads them again.",
+                            len(left),
+                            exc,
+                        )
 
-    async def _next_batch(self, queue: asyncio.Queue[Event], reader: asyncio.Task[None]) -> list[Event]:
+    async def _next_batch(
+        self, queue: asyncio.Queue[Event], reader: asyncio.Task[None]
+    ) -> list[Event]:
         batch: list[Event] = []
         deadline = time.monotonic() + self.flush_interval
         while len(batch) < self.batch_size:
@@ -229,8 +245,12 @@ class Collector:
                 raise
             except Exception as exc:
                 self.stats.failures += 1
-                logger.warning("failtrack collect: %s: %s; catching up again in %.0f s.",
-                               type(exc).__name__, exc, pause)
+                logger.warning(
+                    "failtrack collect: %s: %s; catching up again in %.0f s.",
+                    type(exc).__name__,
+                    exc,
+                    pause,
+                )
                 await _sleep_unless(stop, pause)
                 pause = min(pause * 2, MAX_PAUSE_S)
         return self.stats

@@ -91,9 +91,12 @@ def link_subflows(connection: Any, entries: Sequence[Entry]) -> None:
     relate the task run that stands for the subflow): their parent flow run is that task
     run's, as stored (or in the same batch)."""
     wanted = {
-        str(row["parent_task_run_id"]): row for kind, row in entries
-        if kind == sink.TRANSITION and row.get("run_kind") == "flow"
-        and row.get("parent_task_run_id") and not row.get("parent_flow_run_id")
+        str(row["parent_task_run_id"]): row
+        for kind, row in entries
+        if kind == sink.TRANSITION
+        and row.get("run_kind") == "flow"
+        and row.get("parent_task_run_id")
+        and not row.get("parent_flow_run_id")
     }
     if not wanted:
         return
@@ -102,7 +105,8 @@ def link_subflows(connection: Any, entries: Sequence[Entry]) -> None:
     from ..store.models import transitions
 
     known = {
-        str(row["run_id"]): row.get("flow_run_id") for kind, row in entries
+        str(row["run_id"]): row.get("flow_run_id")
+        for kind, row in entries
         if kind == sink.TRANSITION and row.get("run_kind") == "task"
     }
     missing = sorted(set(wanted) - set(known))
@@ -117,8 +121,13 @@ def link_subflows(connection: Any, entries: Sequence[Entry]) -> None:
 
 
 def store_events(
-    engine: Engine, events: Sequence[Event], *, name: str, observe: bool,
-    publish_delay: float = 2.0, durations: Durations | None = None,
+    engine: Engine,
+    events: Sequence[Event],
+    *,
+    name: str,
+    observe: bool,
+    publish_delay: float = 2.0,
+    durations: Durations | None = None,
 ) -> Stored:
     """Store `events` and move collector `name`'s position past them, all or nothing.
     A row the database refuses is counted and reported; the others are stored."""
@@ -143,8 +152,12 @@ def store_events(
             raise
     refused = sink.store_one_by_one(engine, entries, write)
     stored.refused = len(refused)
-    logger.warning("failtrack collect: the audit database refused %d row(s); they are not kept. "
-                   "First error: %s", len(refused), sink.describe(refused[0]) if refused else "-")
+    logger.warning(
+        "failtrack collect: the audit database refused %d row(s); they are not kept. "
+        "First error: %s",
+        len(refused),
+        sink.describe(refused[0]) if refused else "-",
+    )
     with engine.begin() as connection:
         position.note(connection, stored.noted, due)
         position.advance(connection, name, last.occurred, str(last.id), len(events))

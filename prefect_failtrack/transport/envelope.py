@@ -71,23 +71,30 @@ def resource(row: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, str]]]
     related = []
     flow_run_id = row.get("flow_run_id")
     if kind == "task-run" and flow_run_id:
-        related.append({
-            "prefect.resource.id": f"prefect.flow-run.{flow_run_id}",
-            "prefect.resource.role": "flow-run",
-        })
+        related.append(
+            {
+                "prefect.resource.id": f"prefect.flow-run.{flow_run_id}",
+                "prefect.resource.role": "flow-run",
+            }
+        )
     return own, related
 
 
-def to_event(kind: str, row: dict[str, Any], occurred: datetime | None = None,
-             limit: int | None = None) -> Event:
+def to_event(
+    kind: str, row: dict[str, Any], occurred: datetime | None = None, limit: int | None = None
+) -> Event:
     """The event of one row; `TooLarge` when it cannot be made to fit in `limit` bytes
     (default: Prefect's maximum event size)."""
     limit = limit or get_current_settings().server.events.maximum_size_bytes
     own, related = resource(row)
     payload = json.loads(_encode({"kind": kind, "row": row}))
     event = Event(
-        event=event_name(kind), resource=own, related=related, payload=payload,
-        id=event_id(kind, row), **({"occurred": occurred} if occurred else {}),
+        event=event_name(kind),
+        resource=own,
+        related=related,
+        payload=payload,
+        id=event_id(kind, row),
+        **({"occurred": occurred} if occurred else {}),
     )
     if event.size_bytes <= limit:
         return event

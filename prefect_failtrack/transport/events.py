@@ -77,8 +77,12 @@ class EventRecorder(Recorder):
                 refused.append(exc)
         if refused:
             self._count("rejected", len(refused))
-            logger.warning("failtrack could not make %d row(s) into events; they are not kept. "
-                           "First error: %s", len(refused), refused[0])
+            logger.warning(
+                "failtrack could not make %d row(s) into events; they are not kept. "
+                "First error: %s",
+                len(refused),
+                refused[0],
+            )
         try:
             for first in range(0, len(events), EVENTS_PER_REQUEST):
                 self._post(events[first : first + EVENTS_PER_REQUEST])

@@ -103,17 +103,36 @@ def run(quick: bool) -> list[dict]:
     for trial in range(trials):
         results["direct"].append(direct(fresh(folder, f"d{trial}"), rows, folder / f"s{trial}"))
         results["collector_store"].append(collector_store(fresh(folder, f"c{trial}"), rows))
-        log("trial %d: direct %.0f rows/s, collector %.0f events/s", trial,
-            results["direct"][-1], results["collector_store"][-1])
+        log(
+            "trial %d: direct %.0f rows/s, collector %.0f events/s",
+            trial,
+            results["direct"][-1],
+            results["collector_store"][-1],
+        )
     with prefect_test_harness(server_startup_timeout=120):
         e2e = end_to_end(fresh(folder, "e2e"), RowMaker(seed=11).rows(e2e_n), folder / "e2e-spool")
     log("end to end: %.0f events/s", e2e)
     dispose_engines()
     return [
-        {"bench": "collector", "what": "direct writer (Recorder -> SQLite)", "rows": n,
-         "rows_per_s": round(median(results["direct"])), "load": load_average()},
-        {"bench": "collector", "what": "collector store path (events -> SQLite)", "rows": n,
-         "events_per_s": round(median(results["collector_store"])), "load": load_average()},
-        {"bench": "collector", "what": "end to end (EventRecorder -> Prefect server -> collector "
-         "-> SQLite)", "rows": e2e_n, "events_per_s": round(e2e), "load": load_average()},
+        {
+            "bench": "collector",
+            "what": "direct writer (Recorder -> SQLite)",
+            "rows": n,
+            "rows_per_s": round(median(results["direct"])),
+            "load": load_average(),
+        },
+        {
+            "bench": "collector",
+            "what": "collector store path (events -> SQLite)",
+            "rows": n,
+            "events_per_s": round(median(results["collector_store"])),
+            "load": load_average(),
+        },
+        {
+            "bench": "collector",
+            "what": "end to end (EventRecorder -> Prefect server -> collector -> SQLite)",
+            "rows": e2e_n,
+            "events_per_s": round(e2e),
+            "load": load_average(),
+        },
     ]

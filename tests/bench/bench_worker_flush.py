@@ -39,9 +39,14 @@ def flushes(url: str, n: int, spool: Path) -> list[float]:
 
 def _figures(backend: str, took: list[float]) -> dict:
     q = statistics.quantiles(took, n=20)
-    return {"bench": "worker_flush", "backend": backend, "tasks": len(took),
-            "flush_ms_median": round(median(took), 2), "flush_ms_p95": round(q[18], 2),
-            "load": load_average()}
+    return {
+        "bench": "worker_flush",
+        "backend": backend,
+        "tasks": len(took),
+        "flush_ms_median": round(median(took), 2),
+        "flush_ms_p95": round(q[18], 2),
+        "load": load_average(),
+    }
 
 
 def run(quick: bool) -> list[dict]:

@@ -36,12 +36,20 @@ def count(url: str, table=transitions) -> int:  # type: ignore[no-untyped-def]
 
 def a_failed_flow_run() -> list[dict]:
     flow_run_id = str(uuid.uuid4())
-    task = make_transition(flow_run_id=flow_run_id, to_state="Failed", to_state_type="FAILED",
-                           error_type="PERMANENT")
-    flow = make_transition(run_kind="flow", run_id=flow_run_id, task_run_id=None,
-                           flow_run_id=flow_run_id, name="nightly", to_state="Failed",
-                           to_state_type="FAILED", error_type="UNKNOWN",
-                           metadata={"class_from_runs": True})
+    task = make_transition(
+        flow_run_id=flow_run_id, to_state="Failed", to_state_type="FAILED", error_type="PERMANENT"
+    )
+    flow = make_transition(
+        run_kind="flow",
+        run_id=flow_run_id,
+        task_run_id=None,
+        flow_run_id=flow_run_id,
+        name="nightly",
+        to_state="Failed",
+        to_state_type="FAILED",
+        error_type="UNKNOWN",
+        metadata={"class_from_runs": True},
+    )
     return [task, flow]
 
 

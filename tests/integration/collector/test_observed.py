@@ -82,7 +82,9 @@ def test_plain_runs_are_recorded_and_classified_by_the_collector_alone(tmp_path:
     bad = by_task["plain_bad_input"][-1]
     assert (bad["to_state"], bad["error_type"]) == ("Failed", "VALIDATION")
     assert bad["error_class"] == "ValueError"
-    flaky = [(r["to_state"], r["run_count"], r["error_type"]) for r in by_task["plain_flaky_network"]]
+    flaky = [
+        (r["to_state"], r["run_count"], r["error_type"]) for r in by_task["plain_flaky_network"]
+    ]
     # Prefect keeps no message of a failure it retried: the retry is counted, its class unknown.
     assert ("AwaitingRetry", 1, None) in flaky and flaky[-1] == ("Failed", 2, "TRANSIENT")
     flow_rows = [r for r in found if r["run_kind"] == "flow"]
@@ -118,7 +120,10 @@ def test_a_tracked_runs_own_rows_win_over_observed_ones(tmp_path: Path) -> None:
     assert len(keys) == len(set(keys))
     for row in found:
         if (row["run_kind"], row["to_state"]) in {
-            ("task", "Running"), ("task", "Completed"), ("flow", "Running"), ("flow", "Completed")
+            ("task", "Running"),
+            ("task", "Completed"),
+            ("flow", "Running"),
+            ("flow", "Completed"),
         }:
             assert row["capture"] == "tracked", row
     assert summary_of(url, flow_run_id)["capture"] == "tracked"

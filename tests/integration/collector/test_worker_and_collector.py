@@ -38,8 +38,11 @@ def free_port() -> int:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_", "PYTEST")) or k == "PREFECT_SERVER_ANALYTICS_ENABLED"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "PYTEST")) or k == "PREFECT_SERVER_ANALYTICS_ENABLED"
+    }
     env.update(PREFECT_HOME=str(home), PYTHONPATH=str(ROOT), **extra)
     return env
 
@@ -50,12 +53,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = clean_env(home, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                    PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL="1")
+    env = clean_env(
+        home,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL="1",
+    )
     log = open(home / "server.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while True:
@@ -66,7 +75,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
+            pytest.fail(
+                f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}"
+            )
         time.sleep(0.5)
     try:
         yield {"api": api, "home": str(home)}
@@ -77,8 +88,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
-                            start_new_session=True)
+    return subprocess.Popen(
+        args,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
@@ -105,8 +121,9 @@ with get_client(sync_client=True) as c:
     print(d)
 """
     env = clean_env(Path(home), PREFECT_API_URL=api)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -118,8 +135,9 @@ with get_client(sync_client=True) as c:
     print(c.create_flow_run_from_deployment({deployment_id!r}).id)
 """
     env = clean_env(Path(home), PREFECT_API_URL=api)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -145,24 +163,32 @@ def test_only_the_collector_has_the_database(server: dict[str, str], tmp_path: P
     url = f"sqlite:///{database}"
     worker_home = tmp_path / "worker-failtrack-home"
     worker_env = clean_env(
-        Path(home), PREFECT_API_URL=api, PREFECT_INTEGRATIONS_FAILTRACK_TRANSPORT="events",
+        Path(home),
+        PREFECT_API_URL=api,
+        PREFECT_INTEGRATIONS_FAILTRACK_TRANSPORT="events",
         PREFECT_INTEGRATIONS_FAILTRACK_HOME=str(worker_home),
     )
     collector_env = clean_env(
-        Path(home), PREFECT_API_URL=api, PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL=url,
+        Path(home),
+        PREFECT_API_URL=api,
+        PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL=url,
         PREFECT_INTEGRATIONS_FAILTRACK_HOME=str(tmp_path / "collector-home"),
         PREFECT_INTEGRATIONS_FAILTRACK_PUBLISH_DELAY="1",
     )
     collect = [str(BIN / "failtrack"), "collect", "--name", "worker-test"]
     deployment_id = deployment(api, home)
-    worker = start([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process"],
-                   worker_env, tmp_path / "worker.log")
+    worker = start(
+        [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process"],
+        worker_env,
+        tmp_path / "worker.log",
+    )
     collector = start(collect, collector_env, tmp_path / "collector.log")
     engine = create_engine(url)
     try:
         runs = [run_deployment(api, home, deployment_id)]
         assert wait_for(lambda: flow_run_state(api, runs[0]) == "FAILED", 180), (
-            (tmp_path / "worker.log").read_text()[-3000:])
+            tmp_path / "worker.log"
+        ).read_text()[-3000:]
         # The second run starts; the collector is killed while it runs.
         runs.append(run_deployment(api, home, deployment_id))
         assert wait_for(lambda: flow_run_state(api, runs[1]) == "RUNNING", 120)

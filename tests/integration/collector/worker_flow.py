@@ -8,7 +8,9 @@ from prefect.futures import wait
 
 from prefect_failtrack import ErrorType, PermanentError, RetryPolicy, tracked_flow, tracked_task
 
-POLICY = RetryPolicy.default().override(ErrorType.TRANSIENT, max_retries=2, initial_delay=0, jitter=0)
+POLICY = RetryPolicy.default().override(
+    ErrorType.TRANSIENT, max_retries=2, initial_delay=0, jitter=0
+)
 ROWS_PER_RUN = 18
 
 

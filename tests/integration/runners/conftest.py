@@ -48,7 +48,10 @@ def dask_address(runner_db: str) -> Iterator[str]:
     """A local Dask cluster of two worker processes."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
+        n_workers=2,
+        threads_per_worker=2,
+        processes=True,
+        dashboard_address=None,
         silence_logs=logging.WARNING,
     ) as cluster:
         yield cluster.scheduler_address
@@ -61,8 +64,12 @@ def ray_started(runner_db: str) -> Iterator[None]:
     env = {name: os.environ[name] for name in (DATABASE_URL, "PYTHONPATH")}
     env["PREFECT_INTEGRATIONS_FAILTRACK_HOME"] = os.environ["PREFECT_INTEGRATIONS_FAILTRACK_HOME"]
     ray.init(
-        num_cpus=2, include_dashboard=False, logging_level=logging.WARNING,
-        log_to_driver=False, runtime_env={"env_vars": env}, namespace="prefect",
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=False,
+        runtime_env={"env_vars": env},
+        namespace="prefect",
     )
     yield
     ray.shutdown()

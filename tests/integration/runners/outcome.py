@@ -49,10 +49,13 @@ def outcome(url: str, flow_run_id: str, *, artifact: bool = True) -> Outcome:
     t = transitions.c
     runs = task_rows(url, flow_run_id)
     per_run = Counter(
-        (rows[0]["name"], tuple(
-            (r["from_state"], r["to_state"], r["run_count"], r["error_type"], r["retryable"])
-            for r in rows
-        ))
+        (
+            rows[0]["name"],
+            tuple(
+                (r["from_state"], r["to_state"], r["run_count"], r["error_type"], r["retryable"])
+                for r in rows
+            ),
+        )
         for rows in runs.values()
     )
     with get_engine(url).connect() as connection:
@@ -100,6 +103,8 @@ def anonymous(text: str | None, names: dict[str, str]) -> str | None:
 def normalized(markdown: str, runs: dict[str, list[dict[str, Any]]]) -> list[str]:
     """The artifact's lines, sorted, with run names (random) replaced by their task's name."""
     names = run_names(runs)
-    lines = [anonymous(_TITLE.sub("# Flow run <name> ended", line), names) or ""
-             for line in markdown.splitlines()]
+    lines = [
+        anonymous(_TITLE.sub("# Flow run <name> ended", line), names) or ""
+        for line in markdown.splitlines()
+    ]
     return sorted(lines)

@@ -32,14 +32,22 @@ def reference(task_runner: Callable[[str], Any], runner_db: str) -> Outcome:
 def test_the_reference_is_what_the_workload_does(reference: Outcome) -> None:
     assert sum(reference.task_rows.values()) == sum(workload.TASKS.values())
     assert reference.summary == {
-        "final_state": "Failed", "final_state_type": "FAILED", "tasks_total": 10,
-        "tasks_completed": 6, "tasks_failed": 4, "tasks_not_ready": 0,
+        "final_state": "Failed",
+        "final_state_type": "FAILED",
+        "tasks_total": 10,
+        "tasks_completed": 6,
+        "tasks_failed": 4,
+        "tasks_not_ready": 0,
         "failures_by_class": {"PERMANENT": 1, "TIMEOUT": 1, "TRANSIENT": 1, "VALIDATION": 1},
-        "retries_spent": 3 + 2 + 1, "partial_success": True,
+        "retries_spent": 3 + 2 + 1,
+        "partial_success": True,
     }
     (_, _, kind, error_class, _, flow_name) = reference.flow_rows[-1]
     # It failed because its tasks did: the class of the worst of them.
-    assert (kind, error_class) == ("PERMANENT", "prefect_failtrack.classification.types.PermanentError")
+    assert (kind, error_class) == (
+        "PERMANENT",
+        "prefect_failtrack.classification.types.PermanentError",
+    )
     assert flow_name == "runners-mixed-workload"
     assert all(row[-1] == "runners-mixed-workload" for row in reference.flow_rows)
     assert reference.artifact is not None

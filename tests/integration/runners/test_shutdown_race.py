@@ -52,13 +52,20 @@ def one_run(flow: Any, url: str, kill_worker: bool) -> str | None:
     flow_run_id = str(state.state_details.flow_run_id)
     with get_engine(url).connect() as connection:
         summary = connection.execute(
-            select(flow_runs.c.tasks_total, flow_runs.c.tasks_completed)
-            .where(flow_runs.c.flow_run_id == flow_run_id)
+            select(flow_runs.c.tasks_total, flow_runs.c.tasks_completed).where(
+                flow_runs.c.flow_run_id == flow_run_id
+            )
         ).first()
-        stored = sorted(map(tuple, connection.execute(
-            select(transitions.c.run_kind, transitions.c.to_state)
-            .where(transitions.c.flow_run_id == flow_run_id)
-        ).all()))
+        stored = sorted(
+            map(
+                tuple,
+                connection.execute(
+                    select(transitions.c.run_kind, transitions.c.to_state).where(
+                        transitions.c.flow_run_id == flow_run_id
+                    )
+                ).all(),
+            )
+        )
     if tuple(summary or ()) != (1, 1) or stored != EXPECTED:
         return f"{flow_run_id}: summary {summary}, rows {stored}"
     return None
@@ -76,8 +83,10 @@ def test_nothing_is_lost_when_the_worker_dies_right_after_the_last_task(
     # Each run in a copy of this context: the test server's settings live there.
     contexts = [contextvars.copy_context() for _ in range(RUNS)]
     with ThreadPoolExecutor(at_once) as pool:
-        problems = list(pool.map(
-            lambda context: context.run(one_run, flow, runner_db, name == "processes"), contexts
-        ))
+        problems = list(
+            pool.map(
+                lambda context: context.run(one_run, flow, runner_db, name == "processes"), contexts
+            )
+        )
     assert get_recorder().flush(timeout=10)
     assert [p for p in problems if p] == []

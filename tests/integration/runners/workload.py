@@ -90,5 +90,11 @@ def ends_right_after() -> int:
     return last.submit().result()
 
 
-TASKS = {"flaky": MAPPED, "always_transient": 1, "permanent": 1, "validation": 1,
-         "too_slow": 1, "ok": MAPPED}
+TASKS = {
+    "flaky": MAPPED,
+    "always_transient": 1,
+    "permanent": 1,
+    "validation": 1,
+    "too_slow": 1,
+    "ok": MAPPED,
+}

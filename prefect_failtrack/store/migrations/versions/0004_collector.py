@@ -45,8 +45,11 @@ def upgrade() -> None:
                 sa.Column("capture", sa.String(), nullable=False, server_default="tracked")
             )
     op.create_index(
-        OBSERVED_INDEX, TABLE, ["run_id", "to_state", "run_count", "capture"],
-        sqlite_where=sa.text(OBSERVED), postgresql_where=sa.text(OBSERVED),
+        OBSERVED_INDEX,
+        TABLE,
+        ["run_id", "to_state", "run_count", "capture"],
+        sqlite_where=sa.text(OBSERVED),
+        postgresql_where=sa.text(OBSERVED),
     )
     op.create_table(
         CURSORS,
