@@ -32,7 +32,7 @@ def failure_report(
 
     Args:
         since_hours: the window, ending now.
-        filters: only some runs (flow, task, deployment, tag, origin).
+        filters: only some runs (flow, task, deployment, tag, origin, capture).
         config_block: the FailtrackConfig document (default: the ``config_block`` setting's).
         top: how many patterns the report lists.
         artifact_key: key of the summary artifact (the table's is ``<key>-patterns``).

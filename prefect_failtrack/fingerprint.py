@@ -109,12 +109,21 @@ def _library_dirs() -> tuple[str, ...]:
 _LIBRARY_DIRS = _library_dirs()
 
 
+DYNAMIC_CODE = "<dynamic-code>"
+"""The file name cloudpickle gives the code of a function it ships by value (``_code_reduce``):
+Prefect's process pool, Dask and Ray run tasks so. Its module name is the original one, so
+the same failure fingerprints alike wherever it ran (issue 15)."""
+
+
 def _is_user_frame(frame: FrameType) -> bool:
     filename = frame.f_code.co_filename or ""
     module = frame.f_globals.get("__name__")
+    library = isinstance(module, str) and module.partition(".")[0] in LIBRARY_PACKAGES
+    if filename == DYNAMIC_CODE:  # a function shipped by value to a worker process
+        return not library
     if filename.startswith("<"):  # <frozen ...>, <string> from exec: user code only in __main__
         return module == "__main__"
-    if isinstance(module, str) and module.partition(".")[0] in LIBRARY_PACKAGES:
+    if library:
         return False
     parts = set(re.split(r"[\\/]", filename))
     if "site-packages" in parts or "dist-packages" in parts:

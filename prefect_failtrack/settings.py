@@ -8,6 +8,7 @@ Examples:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from prefect.settings import get_current_settings
 from prefect.settings.base import PrefectBaseSettings, build_settings_config
@@ -44,6 +45,52 @@ class FailtrackSettings(PrefectBaseSettings):
         description="Name of the FailtrackConfig block document to load settings from, if it exists.",
     )
     enabled: bool = Field(default=True, description="Record transitions at all.")
+    transport: Literal["database", "events"] = Field(
+        default="database",
+        description=(
+            "How tracked runs send their rows: 'database' writes them to the audit database; "
+            "'events' sends them as Prefect events, stored by `failtrack collect` (workers "
+            "then need no database URL)."
+        ),
+    )
+    collector_name: str = Field(
+        default="default",
+        description=(
+            "Name under which `failtrack collect` keeps its position in the event stream "
+            "(one per collector sharing an audit database)."
+        ),
+    )
+    collector_observe: bool = Field(
+        default=False,
+        description=(
+            "`failtrack collect` also records every flow and task run from Prefect's own "
+            "state events, decorated or not (capture 'observed')."
+        ),
+    )
+    collector_catch_up: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        description=(
+            "Seconds back a collector without a position (or far behind) catches up from "
+            "Prefect's events API when it starts; Prefect keeps events 7 days by default."
+        ),
+    )
+    collector_overlap: float = Field(
+        default=120.0,
+        ge=0,
+        description=(
+            "Seconds before its stored position a restarted collector reads again (events "
+            "from clocks a little behind); what it reads twice is stored once."
+        ),
+    )
+    publish_delay: float = Field(
+        default=2.0,
+        ge=0,
+        description=(
+            "Seconds the collector waits after a failed flow run's final row before it "
+            "publishes its failure summary (task rows still in flight land first)."
+        ),
+    )
     message_limit: int = Field(default=2000, ge=100, description="Characters kept of a message.")
     stack_limit: int = Field(default=2000, ge=100, description="Characters kept of a stack trace.")
     message_timeout: float = Field(

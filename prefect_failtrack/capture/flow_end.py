@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect.logging.loggers import flow_run_logger
 
+from ..classification import Classification, ErrorType
 from ..policy import RetryDecision
 from ..redaction import get_redactor
 from . import events
@@ -28,6 +29,25 @@ if TYPE_CHECKING:
     from ..store.summaries import FlowRunView
 
 TAG_PREFIX = "failtrack:"
+
+
+def class_of_runs(view: FlowRunView) -> Classification | None:
+    """The class of a flow run that failed without an exception of its own: that of its
+    worst failed task run, or DEPENDENCY when a subflow is the worst (with the subflow's
+    class in the reason). ``None`` when none of its runs failed."""
+    worst = view.worst()
+    if worst is None:
+        return None
+    kind, outcome = worst
+    if kind == "subflow":
+        error_type = ErrorType.DEPENDENCY
+        reason = f"subflow {outcome.name}: {outcome.error_type} ({outcome.reason})"
+    else:
+        value = outcome.error_type or "UNKNOWN"
+        error_type = ErrorType(value) if value in ErrorType.__members__ else ErrorType.UNKNOWN
+        reason = f"task {outcome.run_name or outcome.name}: {outcome.reason}"
+    decided_by = outcome.error_class or "UNKNOWN"
+    return Classification(error_type, error_type.retryable, reason, decided_by, decided_by)
 
 
 def class_tags(view: FlowRunView | None, failure: Failure) -> list[str]:
@@ -49,6 +69,16 @@ def tell(
     published = _publish(flow, flow_run, state, failure, view)
     _emit(flow_run, failure, decision, view, attempts, spent)
     _last_line(flow_run, state, view, tags, published)
+
+
+@guarded()
+def told_by_the_collector(flow_run: Any, state: Any) -> None:
+    """The last log line of a failed flow run whose rows travel as events: the collector
+    publishes its tags, artifact and event once it has stored them (`transport`)."""
+    flow_run_logger(flow_run).info(
+        "failtrack: flow run %r ended %s; its failure summary is published by the collector "
+        "(failtrack collect) once it has stored the run's rows.", flow_run.name, state.name,
+    )
 
 
 @guarded()

@@ -89,6 +89,12 @@ class FlowHooks(Recording):
                 self.log_decision(decision, flow_run.name, logging.ERROR, log=log)
         extra = {**(failure.columns() if failure else {}), **_parent_columns(flow_run, memory)}
         metadata = {"decision": decision.message} if decision is not None else None
+        by_events = recording and rows.settings().transport == "events"
+        failed = failure is not None and (state.is_failed() or state.is_crashed())
+        if failed and by_events:
+            metadata = {**(metadata or {}), **_for_the_collector(
+                failure, decision, flow_run_count(memory, flow_run), sum(memory.spent.values())
+            )}
         self.record(
             memory, run_kind="flow", run=flow_run, state_name=state.name,
             state_type=state.type.value, at=state.timestamp, row_id=state.id,
@@ -97,15 +103,18 @@ class FlowHooks(Recording):
         )
         if recording:
             recorder().flush(timeout=FLUSH_AT_FLOW_END_S)
-        if failure is not None and (state.is_failed() or state.is_crashed()):
+        if failed:
             if flow_run.parent_task_run_id is not None:
                 SUBFLOW_FAILURES.remember(failure, flow.name, run_id)
-            if recording:
-                view = recorder().view(run_id) or view  # with its own final row now
-            flow_end.tell(
-                flow, flow_run, state, failure, decision, view,
-                attempts=flow_run_count(memory, flow_run), spent=sum(memory.spent.values()),
-            )
+            if by_events:  # no store here: the collector publishes (`transport`)
+                flow_end.told_by_the_collector(flow_run, state)
+            else:
+                if recording:
+                    view = recorder().view(run_id) or view  # with its own final row now
+                flow_end.tell(
+                    flow, flow_run, state, failure, decision, view,
+                    attempts=flow_run_count(memory, flow_run), spent=sum(memory.spent.values()),
+                )
         local.ended(run_id)
         MEMORY.forget(run_id)
 
@@ -120,22 +129,10 @@ class FlowHooks(Recording):
             failure = self.failure(memory, exc, state.message)
             return SUBFLOW_FAILURES.as_dependency(failure), None
         view = recorder().view(iso_id(flow_run.id)) if rows.settings().enabled else None
-        worst = view.worst() if view is not None else None
-        if not state.is_failed() or worst is None:
+        classification = flow_end.class_of_runs(view) if view is not None else None
+        if not state.is_failed() or classification is None:
             return self.failure(memory, None, state.message), view
-        kind, outcome = worst
-        if kind == "subflow":
-            error_type = ErrorType.DEPENDENCY
-            reason = f"subflow {outcome.name}: {outcome.error_type} ({outcome.reason})"
-        else:
-            value = outcome.error_type or "UNKNOWN"
-            error_type = ErrorType(value) if value in ErrorType.__members__ else ErrorType.UNKNOWN
-            reason = f"task {outcome.run_name or outcome.name}: {outcome.reason}"
         exc = FailedWithoutException(state.message or "its task runs failed")
-        decided_by = outcome.error_class or "UNKNOWN"
-        classification = Classification(
-            error_type, error_type.retryable, reason, decided_by, decided_by
-        )
         memory.failure = Failure(exc, classification, str(exc))
         return memory.failure, view
 
@@ -235,6 +232,26 @@ class FlowHooks(Recording):
         )
         delay = int(-(-(decision.delay or 0) // 1))  # whole seconds, rounded up
         return flow_run.id, policy.model_copy(update={"retry_delay": delay})
+
+
+def _for_the_collector(
+    failure: Failure, decision: Any, attempts: int, spent: int
+) -> dict[str, Any]:
+    """What the collector needs to publish a failed flow run's summary in this process's
+    place (event transport): its retry figures, and whether its class is to be taken from
+    its task runs (it failed without an exception of its own; this process cannot read
+    them back)."""
+    from . import events
+
+    found: dict[str, Any] = {"attempts": attempts, "retries_spent": spent}
+    if decision is not None:
+        found["budget"] = decision.budget
+        found["retries_exhausted"] = events.retries_exhausted(
+            failure.classification, decision, spent
+        )
+    if isinstance(failure.exc, FailedWithoutException):
+        found["class_from_runs"] = True
+    return found
 
 
 def flow_run_count(memory: RunMemory, flow_run: Any, running: bool = False) -> int:

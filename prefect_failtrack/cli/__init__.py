@@ -1,7 +1,7 @@
 """The ``failtrack`` command (cyclopts).
 
 One module per group of commands: `classify`, `reports` (report, patterns, stuck),
-`runs` (runs, timeline), `db` (db upgrade, prune), `reconcile`; what they share (options,
+`runs` (runs, timeline), `db` (db upgrade, prune), `reconcile`, `collect`; what they share (options,
 parsing, the audit database opened for reading, one-line errors) is in `_common`. This
 module assembles the app and runs it.
 
@@ -18,6 +18,7 @@ from cyclopts import App
 from .._version import __version__
 from ._common import CLIError, complain, first_line, out, parse_duration, parse_time
 from .classify import classify
+from .collect import collect
 from .db import prune, upgrade
 from .reconcile import reconcile
 from .reports import patterns, report, stuck
@@ -31,7 +32,7 @@ app = App(
 db_app = App(name="db", help="The audit database: create or upgrade its schema.")
 db_app.command(upgrade)
 app.command(db_app)
-for command in (classify, report, patterns, runs, timeline, stuck, reconcile, prune):
+for command in (classify, report, patterns, runs, timeline, stuck, reconcile, prune, collect):
     app.command(command)
 
 

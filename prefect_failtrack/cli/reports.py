@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from ._common import Audit, Scope, WeekScope, parse_duration, positive
+from ._common import Audit, CLIError, Scope, WeekScope, parse_duration, positive
 
 QuietPeriod = Annotated[
     str, Parameter(help="A pattern back after this long without an occurrence is a regression.")
@@ -46,6 +46,11 @@ def report(
         str | None,
         Parameter(help="Only task runs of this origin (and the flow runs that ran one)."),
     ] = None,
+    capture: Annotated[
+        str | None,
+        Parameter(help="Only runs failtrack tracked ('tracked') or only runs the collector "
+                       "observed from Prefect's own events ('observed')."),
+    ] = None,
     stuck_after: Annotated[
         str, Parameter(help="A run that has not moved for this long is stuck.")
     ] = "30m",
@@ -57,8 +62,18 @@ def report(
     from ..reports.render import render_report
 
     options = {**scope.window(), "stuck_after": parse_duration(stuck_after), **ranking.options()}
-    filters = {"task": task, "deployment": deployment, "tag": tag, "origin": origin}
+    filters = {"task": task, "deployment": deployment, "tag": tag, "origin": origin,
+               "capture": checked_capture(capture)}
     audit.show(build_report(audit.reader(), **options, **filters), render_report)
+
+
+def checked_capture(capture: str | None) -> str | None:
+    """``--capture``, checked before the database is opened."""
+    from ..reports.scope import CAPTURES
+
+    if capture is not None and capture not in CAPTURES:
+        raise CLIError(f"--capture must be one of {', '.join(CAPTURES)}, not {capture!r}")
+    return capture
 
 
 def patterns(

@@ -32,6 +32,7 @@ def build_report(
     deployment: str | None = None,
     tag: str | None = None,
     origin: str | None = None,
+    capture: str | None = None,
     stuck_after: timedelta = DEFAULT_STUCK_AFTER,
     quiet_period: timedelta = DEFAULT_QUIET_PERIOD,
     top: int = 10,
@@ -43,7 +44,8 @@ def build_report(
     (`prefect_failtrack.reports.concurrent`).
     """
     scope = Scope.of(
-        engine, since, until, flow=flow, task=task, deployment=deployment, tag=tag, origin=origin
+        engine, since, until, flow=flow, task=task, deployment=deployment, tag=tag, origin=origin,
+        capture=capture,
     )
     with engine.connect() as connection:
         scope = scope.prepare(connection)

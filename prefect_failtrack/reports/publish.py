@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -47,6 +47,13 @@ class ReportFilters(BaseModel):
     deployment: str | None = Field(default=None, description="Only runs of this deployment id.")
     tag: str | None = Field(default=None, description="Only runs carrying this tag.")
     origin: str | None = Field(default=None, description="Only rows of this origin label.")
+    capture: Literal["tracked", "observed"] | None = Field(
+        default=None,
+        description=(
+            "Only runs failtrack tracked, or only runs the collector observed from Prefect's "
+            "own events."
+        ),
+    )
 
 
 class PublishedReport(BaseModel):

@@ -7,7 +7,10 @@ Filters narrow every figure of a report alike:
 - ``deployment``: ``deployment_id``;
 - ``tag``: the JSON ``tags`` list contains the tag exactly (JSONB ``@>`` on PostgreSQL,
   ``json_each`` on SQLite: no substring matches, any characters);
-- ``origin``: rows with that origin; flow runs that have such rows.
+- ``origin``: rows with that origin; flow runs that have such rows;
+- ``capture``: ``tracked`` (failtrack's hooks wrote the rows) or ``observed`` (the
+  collector made them from Prefect's own state events, for runs failtrack does not
+  track); on summaries, their own ``capture``.
 
 Flow run figures read the run summaries (``failtrack_flow_runs``); ``task`` and ``origin``
 apply to them through their transitions.
@@ -44,7 +47,8 @@ from ..store.models import flow_runs, transitions
 
 TERMINAL_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 FAILED_TYPES = ("FAILED", "CRASHED")
-FILTERS = ("flow", "task", "deployment", "tag", "origin")
+FILTERS = ("flow", "task", "deployment", "tag", "origin", "capture")
+CAPTURES = ("tracked", "observed")
 WIDE = 0.2
 """A window that spans this share of the table's time span or more is wide."""
 
@@ -66,6 +70,7 @@ class Scope:
     deployment: str | None = None
     tag: str | None = None
     origin: str | None = None
+    capture: str | None = None
     wide: bool = False
 
     @classmethod
@@ -125,6 +130,8 @@ class Scope:
             conditions.append(self.has_tag(c.tags))
         if self.origin is not None:
             conditions.append(c.origin == self.origin)
+        if self.capture is not None:
+            conditions.append(c.capture == self.capture)
         return conditions
 
     def runs(self) -> list[ColumnElement[bool]]:
@@ -137,6 +144,8 @@ class Scope:
             conditions.append(c.deployment_id == self.deployment)
         if self.tag is not None:
             conditions.append(self.has_tag(c.tags))
+        if self.capture is not None:
+            conditions.append(c.capture == self.capture)
         if self.task is not None or self.origin is not None:
             t = transitions.alias("scope_rows")
             row_conditions = [t.c.flow_run_id == c.flow_run_id]

@@ -17,8 +17,13 @@ from .encoding import utcnow
 TRANSITIONS = "failtrack_transitions"
 FLOW_RUNS = "failtrack_flow_runs"
 VERSION_TABLE = "failtrack_alembic_version"
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The newest migration this package ships (a test keeps it equal to Alembic's head)."""
+
+TRACKED = "tracked"
+OBSERVED = "observed"
+"""Values of ``capture``: failtrack's hooks wrote the row, or the collector made it from
+Prefect's own state events (a run failtrack does not track)."""
 
 TRANSITION_COLUMNS = (
     "id", "run_kind", "flow_run_id", "task_run_id", "run_id", "name", "flow_name",
@@ -27,14 +32,14 @@ TRANSITION_COLUMNS = (
     "stack_trace", "fingerprint", "retryable", "reason", "error_facts", "retry_delay_s",
     "retries_left",
     "scheduled_at", "origin", "parent_flow_run_id", "parent_task_run_id", "tags", "metadata",
-    "recorded_at",
+    "recorded_at", "capture",
 )  # fmt: skip
 SUMMARY_COLUMNS = (
     "flow_run_id", "flow_name", "deployment_id", "started_at", "ended_at", "final_state",
     "final_state_type", "tasks_total", "tasks_completed", "tasks_failed", "tasks_not_ready",
     "subflows_total", "subflows_failed", "failures_by_class", "retries_spent",
     "partial_success", "metrics", "tags", "parent_flow_run_id", "parent_task_run_id",
-    "updated_at",
+    "updated_at", "capture",
 )  # fmt: skip
 
 JSON_COLUMNS = frozenset({"tags", "metadata", "failures_by_class", "metrics", "error_facts"})
@@ -45,12 +50,12 @@ BOOLEAN_COLUMNS = frozenset({"retryable", "partial_success"})
 
 _ZERO: Callable[[], Any] = lambda: 0  # noqa: E731
 DEFAULTS: dict[str, dict[str, Callable[[], Any]]] = {
-    TRANSITIONS: {"tags": list, "metadata": dict, "recorded_at": utcnow},
+    TRANSITIONS: {"tags": list, "metadata": dict, "recorded_at": utcnow, "capture": lambda: TRACKED},
     FLOW_RUNS: {
         "tasks_total": _ZERO, "tasks_completed": _ZERO, "tasks_failed": _ZERO,
         "tasks_not_ready": _ZERO, "subflows_total": _ZERO, "subflows_failed": _ZERO,
         "failures_by_class": dict, "retries_spent": _ZERO, "partial_success": lambda: False,
-        "metrics": dict, "tags": list, "updated_at": utcnow,
+        "metrics": dict, "tags": list, "updated_at": utcnow, "capture": lambda: TRACKED,
     },
 }  # fmt: skip
 COLUMNS = {TRANSITIONS: TRANSITION_COLUMNS, FLOW_RUNS: SUMMARY_COLUMNS}

@@ -35,6 +35,7 @@ from .columns import (
 )
 from .driver import Driver
 from .encoding import storable, utcnow
+from .observed import replace_observed
 
 SQLITE_BUSY_TIMEOUT_S = 5.0
 _SQLITE_SCHEMA = re.compile(r"no such (?:table|column)|has no column named", re.IGNORECASE)
@@ -185,6 +186,7 @@ class Direct:
     def _insert(self, driver: Driver, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
+        replace_observed(driver, rows)
         now = utcnow()
         complete_rows = sorted(
             (storable(complete(TRANSITIONS, row, now)) for row in rows),

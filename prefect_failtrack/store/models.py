@@ -9,17 +9,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from .columns import OBSERVED, TRACKED
 from .encoding import utcnow
 
 TRANSITIONS_TABLE = "failtrack_transitions"
 FLOW_RUNS_TABLE = "failtrack_flow_runs"
+CURSORS_TABLE = "failtrack_collector_cursors"
+OUTBOX_TABLE = "failtrack_collector_outbox"
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON everywhere, JSONB on PostgreSQL."""
@@ -86,6 +89,10 @@ def _text() -> Any:
     return Field(default=None, sa_type=Text)
 
 
+def _capture() -> Any:
+    return Field(default=TRACKED, sa_column_kwargs={"server_default": TRACKED})
+
+
 class Transition(FailtrackModel, table=True):
     """One state transition of a flow run or a task run."""
 
@@ -106,6 +113,12 @@ class Transition(FailtrackModel, table=True):
             "ix_failtrack_transitions_parent_flow_run_id",
             ("parent_flow_run_id", "run_id"),
             "parent_flow_run_id IS NOT NULL",
+        ),
+        # Revision 0005: observed rows only, which tracked rows replace (`writes`).
+        _partial(
+            "ix_failtrack_transitions_observed",
+            ("run_id", "to_state", "run_count", "capture"),
+            "capture = 'observed'",
         ),
     )
 
@@ -144,6 +157,7 @@ class Transition(FailtrackModel, table=True):
         default_factory=dict, sa_column=Column("metadata", JSONType, nullable=False)
     )
     recorded_at: datetime = _utc_now()
+    capture: str = _capture()
 
 
 class FlowRunSummary(FailtrackModel, table=True):
@@ -187,8 +201,33 @@ class FlowRunSummary(FailtrackModel, table=True):
     parent_flow_run_id: str | None = None
     parent_task_run_id: str | None = None
     updated_at: datetime = _utc_now()
+    capture: str = _capture()
+
+
+class CollectorCursor(FailtrackModel, table=True):
+    """Where one collector is in Prefect's event stream: the last event it stored."""
+
+    __tablename__ = CURSORS_TABLE
+
+    name: str = Field(primary_key=True)
+    position: datetime | None = _utc(default=None, nullable=True)  # the event's ``occurred``
+    event_id: str | None = None
+    events: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = _utc_now()
+
+
+class OutboxEntry(FailtrackModel, table=True):
+    """A failed flow run whose failure summary the collector has still to publish."""
+
+    __tablename__ = OUTBOX_TABLE
+
+    flow_run_id: str = Field(primary_key=True)
+    due_at: datetime = _utc()
+    attempts: int = 0
 
 
 metadata = FailtrackModel.metadata
 transitions = Transition.__table__
 flow_runs = FlowRunSummary.__table__
+cursors = CollectorCursor.__table__
+outbox = OutboxEntry.__table__

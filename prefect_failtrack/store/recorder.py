@@ -449,9 +449,7 @@ class Recorder:
         if self._down:
             self._down = False
             self._replay_due = True
-            logger.warning(
-                "failtrack audit database %s answers again; replaying the spool.", self._safe_url()
-            )
+            logger.warning("failtrack %s answers again; replaying the spool.", self._where())
 
     def _writer(self) -> Any:
         """The writer for this recorder's database (the seam tests use to take it away)."""
@@ -529,9 +527,9 @@ class Recorder:
             self._down = True
             self._backoff = FIRST_RETRY_DELAY
             logger.warning(
-                "failtrack audit database %s is unavailable (%s); rows go to the spool %s "
+                "failtrack %s is unavailable (%s); rows go to the spool %s "
                 "and are replayed once it is back.",
-                self._safe_url(),
+                self._where(),
                 _describe(exc),
                 self.spool.path,
             )
@@ -552,6 +550,10 @@ class Recorder:
         self._schema_problem = text
         self._down = False  # not an outage: a different message, a slower, quiet retry
         self._retry_at = time.monotonic() + SCHEMA_RECHECK
+
+    def _where(self) -> str:
+        """Where the rows go, as the log lines name it (the sink's name and address)."""
+        return f"audit database {self._safe_url()}"
 
     def _safe_url(self) -> str:
         try:
@@ -588,15 +590,24 @@ _recorder_lock = threading.Lock()
 
 def get_recorder() -> Recorder:
     """The process-wide recorder; its database (``resolve_database_url()``) is resolved by its
-    writer thread at first use."""
+    writer thread at first use. With ``PREFECT_INTEGRATIONS_FAILTRACK_TRANSPORT=events``,
+    one whose rows go to Prefect's events API instead (`prefect_failtrack.transport`)."""
     global _recorder
     if _recorder is not None:
         return _recorder
     with _recorder_lock:
         if _recorder is None:
             settings = tolerant_settings()  # called in hooks: it must not raise
-            _recorder = Recorder(
-                settings.database_url,
+            options: dict[str, Any] = {}
+            make: Callable[..., Recorder] = Recorder
+            if settings.transport == "events":  # rows travel as Prefect events (`transport`)
+                from prefect_failtrack.transport.events import EventRecorder
+
+                make = EventRecorder
+            else:
+                options["url"] = settings.database_url
+            _recorder = make(
+                **options,
                 batch_size=settings.batch_size,
                 flush_interval=settings.flush_interval,
                 queue_size=settings.queue_size,

@@ -27,7 +27,10 @@ What a summary says, from the rows (`fold`):
 - retries spent: AwaitingRetry transitions, of the flow run and its task runs;
 - metrics: each run's metrics of its latest attempt, added up (a retried load counts
   once);
-- subflows: flow runs whose rows name this one as their parent, by their last state.
+- subflows: flow runs whose rows name this one as their parent, by their last state;
+- capture: ``'tracked'`` when any of its own or its task runs' rows was written by
+  failtrack's hooks, ``'observed'`` when the collector made them all from Prefect's
+  state events (a run failtrack does not track).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .columns import FLOW_RUNS, SUMMARY_COLUMNS, TRANSITIONS
+from .columns import FLOW_RUNS, OBSERVED, SUMMARY_COLUMNS, TRACKED, TRANSITIONS
 from .driver import Driver
 from .encoding import storable, utcnow
 
@@ -55,7 +58,7 @@ _COLUMNS = (
     "run_kind", "run_id", "flow_run_id", "name", "flow_name", "deployment_id", "to_state",
     "to_state_type", "occurred_at", "run_count", "error_type", "error_class", "error_message",
     "reason", "fingerprint", "retryable", "tags", "metadata", "parent_flow_run_id",
-    "parent_task_run_id",
+    "parent_task_run_id", "capture",
 )  # fmt: skip
 _EMPTY = dict.fromkeys(_COLUMNS)
 
@@ -108,6 +111,7 @@ class FlowRunView:
     tags: list[str] = field(default_factory=list)
     parent_flow_run_id: str | None = None
     parent_task_run_id: str | None = None
+    capture: str = TRACKED
 
     @property
     def completed(self) -> int:
@@ -178,6 +182,7 @@ class FlowRunView:
             "tags": self.tags,
             "parent_flow_run_id": self.parent_flow_run_id,
             "parent_task_run_id": self.parent_task_run_id,
+            "capture": self.capture,
             "updated_at": utcnow(),
         }
 
@@ -280,6 +285,9 @@ def fold(flow_run_id: str, rows: Iterable[dict[str, Any]]) -> FlowRunView:
             (r["flow_name"] for rs in by_task.values() for r in rs if r["flow_name"]), None
         )
     view.metrics = dict(metrics)
+    mine = own + [r for rs in by_task.values() for r in rs]
+    if mine and all(r["capture"] == OBSERVED for r in mine):
+        view.capture = OBSERVED
     return view
 
 

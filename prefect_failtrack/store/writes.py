@@ -6,7 +6,11 @@ lone surrogate, in any text or JSON value), whoever made the row.
 Transitions: insert, ignoring any conflict (the primary key, or the natural
 key run/state/run count), so a repeated row is a no-op on SQLite and
 PostgreSQL alike; then the summaries they change are derived again from the table
-(`summaries`). Summaries: upsert on the flow run id, the newest ``updated_at``
+(`summaries`). One exception: a tracked row (failtrack's hooks wrote it) replaces an
+*observed* row of the same transition (the collector made it from Prefect's own state
+event, `prefect_failtrack.collector`): whichever arrives first, the hooks' row wins. The
+observed rows are found through a partial index that holds only them, so where nothing
+is observed this costs one empty index probe per batch. Summaries: upsert on the flow run id, the newest ``updated_at``
 winning, or insert-if-missing.
 
 Batches of transitions take the driver's own bulk path (`BulkInsert`): SQLAlchemy's
@@ -123,6 +127,10 @@ def insert_transitions(
 
 def _insert_transitions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
+        from .driver import Driver
+        from .observed import replace_observed
+
+        replace_observed(Driver.of_sqlalchemy(connection), rows)
         statement, _ = statements(connection.dialect.name)
         now = utcnow()
         ordered = sorted(rows, key=_natural_key)

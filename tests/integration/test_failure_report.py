@@ -165,7 +165,7 @@ def test_the_deployment_file_schedules_both_flows() -> None:
     raw = yaml.safe_load(DEPLOYMENTS.read_text())
     model = PrefectYamlModel.model_validate(raw)
     deployments = {d.name: d for d in model.deployments}
-    assert set(deployments) == {"daily", "every-15-minutes"}
+    assert set(deployments) == {"daily", "every-15-minutes", "collector"}
 
     report = deployments["daily"]
     assert report.entrypoint == "flows/failure_report.py:failure_report"
@@ -177,10 +177,14 @@ def test_the_deployment_file_schedules_both_flows() -> None:
     assert reconcile.entrypoint == "flows/reconcile.py:reconcile_flow"
     (schedule,) = raw["deployments"][1]["schedules"]
     assert IntervalSchedule(interval=schedule["interval"]).interval.total_seconds() == 900
+    collector = deployments["collector"]
+    assert collector.entrypoint == "flows/collect.py:collect_flow"
+    (schedule,) = raw["deployments"][2]["schedules"]
+    assert IntervalSchedule(interval=schedule["interval"]).interval.total_seconds() == 86_400
     assert all(d.work_pool and d.work_pool.name == "failtrack" for d in model.deployments)
 
 
-@pytest.mark.parametrize("deployment", [0, 1])
+@pytest.mark.parametrize("deployment", [0, 1, 2])
 def test_each_entry_point_resolves_to_a_flow_taking_its_parameters(
     deployment: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +192,6 @@ def test_each_entry_point_resolves_to_a_flow_taking_its_parameters(
     config = yaml.safe_load(DEPLOYMENTS.read_text())["deployments"][deployment]
     flow = load_flow_from_entrypoint(config["entrypoint"], use_placeholder_flow=False)
     assert isinstance(flow, Flow)
-    assert flow.name in {"failtrack-failure-report", "failtrack-reconcile"}
+    assert flow.name in {"failtrack-failure-report", "failtrack-reconcile", "failtrack-collect"}
     validated = flow.validate_parameters(config["parameters"])
     assert {name: validated[name] for name in config["parameters"]} == config["parameters"]

@@ -43,6 +43,8 @@ TRANSITION_INDEXES = {
     ],
     # revision 0003: a flow run's subflows (partial)
     "ix_failtrack_transitions_parent_flow_run_id": ["parent_flow_run_id", "run_id"],
+    # revision 0005: observed rows, which tracked rows replace (partial)
+    "ix_failtrack_transitions_observed": ["run_id", "to_state", "run_count", "capture"],
 }
 FLOW_RUN_INDEXES = {
     "ix_failtrack_flow_runs_ended_at": ["ended_at"],
@@ -104,7 +106,10 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     upgrade(database_url)
 
     found = schema(database_url)
-    assert set(found) == {"failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE}
+    assert set(found) == {
+        "failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE,
+        "failtrack_collector_cursors", "failtrack_collector_outbox",
+    }
     transitions = found["failtrack_transitions"]
     assert CONTRACT_COLUMNS <= {name for name, _, _ in transitions["columns"]}
     assert transitions["pk"] == ["id"]
@@ -155,8 +160,12 @@ def test_tables_stay_out_of_the_global_sqlmodel_metadata() -> None:
     try:
         assert FailtrackModel.metadata is not SQLModel.metadata
         assert Transition.metadata is FlowRunSummary.metadata is metadata
-        assert set(metadata.tables) == {"failtrack_transitions", "failtrack_flow_runs"}
-        assert not {"failtrack_transitions", "failtrack_flow_runs"} & set(SQLModel.metadata.tables)
+        ours = {
+            "failtrack_transitions", "failtrack_flow_runs", "failtrack_collector_cursors",
+            "failtrack_collector_outbox",
+        }
+        assert set(metadata.tables) == ours
+        assert not ours & set(SQLModel.metadata.tables)
         assert "someone_elses_table" not in metadata.tables
     finally:
         SQLModel.metadata.remove(Unrelated.__table__)

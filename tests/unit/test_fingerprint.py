@@ -260,3 +260,33 @@ def test_templates_with_any_values_group_together(a: int, b: int, uid, when) -> 
         return f"task {uid} failed at {when.isoformat()} after {n} rows"
 
     assert normalize_message(message(abs(a))) == normalize_message(message(abs(b)))
+
+
+def _fails_in_user_code() -> None:
+    raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_a_function_shipped_by_value_keeps_its_user_frame() -> None:
+    """Prefect's process pool, Dask and Ray ship task functions by value (cloudpickle names
+    their code ``<dynamic-code>``): the same failure fingerprints alike there (issue 15)."""
+    import sys
+
+    import cloudpickle
+
+    from prefect_failtrack.fingerprint import fingerprint_exception, user_frame
+
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)
+    try:
+        shipped = cloudpickle.loads(cloudpickle.dumps(_fails_in_user_code))
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    seen = []
+    for fn in (_fails_in_user_code, shipped):
+        try:
+            fn()
+        except ConnectionRefusedError as exc:
+            seen.append((user_frame(exc), fingerprint_exception(exc)))
+    assert shipped.__code__.co_filename == "<dynamic-code>"
+    assert seen[0] == seen[1]
+    assert seen[0][0] == f"{__name__}:_fails_in_user_code"
