@@ -50,6 +50,7 @@ FLOW_RUN_INDEXES = {
         "ended_at", "flow_run_id", "flow_name", "tasks_completed", "tasks_failed", "partial_success",
     ],
 }
+LIVENESS = {"failtrack_processes", "failtrack_heartbeats"}
 CONTRACT_COLUMNS = {
     "id",
     "run_kind",
@@ -102,7 +103,7 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     upgrade(database_url)
 
     found = schema(database_url)
-    assert set(found) == {"failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE}
+    assert set(found) == {"failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE} | LIVENESS
     transitions = found["failtrack_transitions"]
     assert CONTRACT_COLUMNS <= {name for name, _, _ in transitions["columns"]}
     assert transitions["pk"] == ["id"]
@@ -113,6 +114,13 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     flow_runs = found["failtrack_flow_runs"]
     assert flow_runs["pk"] == ["flow_run_id"]
     assert dict(flow_runs["indexes"]) == {k: tuple(v) for k, v in FLOW_RUN_INDEXES.items()}
+    # liveness (revision "liveness"): processes and the runs they hold
+    assert found["failtrack_processes"]["pk"] == ["process_key"]
+    assert found["failtrack_heartbeats"]["pk"] == ["run_id"]
+    assert dict(found["failtrack_heartbeats"]["indexes"]) == {
+        "ix_failtrack_heartbeats_process_key": ("process_key",),
+        "ix_failtrack_heartbeats_flow_run_id": ("flow_run_id",),
+    }
     assert current_revision(database_url) == head_revision()
 
 
@@ -153,7 +161,7 @@ def test_tables_stay_out_of_the_global_sqlmodel_metadata() -> None:
     try:
         assert FailtrackModel.metadata is not SQLModel.metadata
         assert Transition.metadata is FlowRunSummary.metadata is metadata
-        assert set(metadata.tables) == {"failtrack_transitions", "failtrack_flow_runs"}
+        assert set(metadata.tables) == {"failtrack_transitions", "failtrack_flow_runs"} | LIVENESS
         assert not {"failtrack_transitions", "failtrack_flow_runs"} & set(SQLModel.metadata.tables)
         assert "someone_elses_table" not in metadata.tables
     finally:
