@@ -17,6 +17,7 @@ from .classification import (
     mark,
 )
 from .config import apply_config
+from .liveness import record_progress  # liveness:
 from .policy import Backoff, RetryDecision, RetryPolicy
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "flow_options",
     "mark",
     "record_metrics",
+    "record_progress",
     "task_options",
     "tracked_flow",
     "tracked_task",

@@ -31,6 +31,7 @@ from prefect.logging import get_logger, get_run_logger
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from ..classification import Classification, RuleSet, classify
+from ..liveness import heartbeat  # liveness:
 from ..policy import RetryDecision, RetryPolicy
 from ..redaction import get_redactor
 from . import events, rows
@@ -129,6 +130,7 @@ def _recorder() -> Any:
     if recorder is not _harvested_by:
         recorder.add_producer(WATCH.harvest)
         _harvested_by = recorder
+    heartbeat.ensure_started()  # liveness: this process beats for the runs it holds
     return recorder
 
 
@@ -368,6 +370,7 @@ class Tracker:
         if summary.started_at is None:
             summary.started_at = state.timestamp
             _label_tracked(flow_run)
+        heartbeat.flow_started(flow_run.id, flow.name)  # liveness: held by this process
 
     @guarded()
     def on_flow_end(self, flow: Any, flow_run: Any, state: Any) -> None:
@@ -393,6 +396,7 @@ class Tracker:
                 decision = self.policy.decide(classification, entry.spent)
                 self._decision_log(decision, flow_run.name, logging.ERROR)
         self._state_transition("flow", flow_run, state, str(flow_run.id), flow.name, extra)
+        heartbeat.flow_ended(flow_run.id)  # liveness: let go of it before the flush below
         summary.retries_spent += sum(entry.spent.values())
         if rows.settings().enabled:
             recorder = get_recorder()

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from prefect_failtrack.liveness.writes import write_heartbeats  # liveness:
 from prefect_failtrack.settings import tolerant_settings
 from prefect_failtrack.store import spool, writes
 from prefect_failtrack.store.database import ensure_schema, get_engine, resolve_database_url
@@ -29,6 +30,7 @@ logger = get_logger("prefect_failtrack.recorder")
 
 TRANSITION = "transition"
 SUMMARY = "summary"
+HEARTBEAT = "heartbeat"  # liveness: a process's beat (prefect_failtrack/liveness/heartbeat.py)
 FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 30.0
 BATCHES_WHEN_BEHIND = 10
@@ -100,6 +102,11 @@ class Recorder:
     def record_summary(self, row: dict[str, Any]) -> None:
         """Queue one ``failtrack_flow_runs`` row; the newest ``updated_at`` wins."""
         self._submit(SUMMARY, row, stamp="updated_at")
+
+    # liveness: heartbeats are rows like the others (any transport can carry them)
+    def record_heartbeat(self, row: dict[str, Any]) -> None:
+        """Queue one heartbeat row (``prefect_failtrack.liveness.writes`` stores it)."""
+        self._submit(HEARTBEAT, row)
 
     def _submit(self, kind: str, row: Row, stamp: str | None = None) -> None:
         try:
@@ -408,6 +415,8 @@ class Recorder:
         writes.insert_summaries(
             connection, [row for kind, row in batch if kind == SUMMARY], replace=True
         )
+        # liveness: the heartbeats, in the same transaction
+        write_heartbeats(connection, [row for kind, row in batch if kind == HEARTBEAT])
 
     # -- when things go wrong ----------------------------------------------------------
 
