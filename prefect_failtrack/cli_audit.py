@@ -162,21 +162,33 @@ def stuck(
     since: str = "24h",
     until: str | None = None,
     flow: str | None = None,
+    stale_after: str | None = None,
+    lost_after: str | None = None,
     url: Url = None,
     as_json: Json = False,
 ) -> None:
-    """Runs that went Running (or Retrying) and have not moved for longer than ``--after``.
+    """Running runs that are slow, stuck or lost (by their heartbeats, where they have one).
+
+    Slow: its process still beats, and it has run longer than ``--after``. Stuck: no
+    heartbeat for longer than ``--stale-after`` (or, without heartbeats, no transition
+    for longer than ``--after``). Lost: its process is gone, or no heartbeat for longer
+    than ``--lost-after``.
 
     Parameters
     ----------
     after
-        How long without a transition makes a run stuck: 90s, 15m, 1h...
+        How long a run may run (without heartbeats: go without a transition) before it is
+        listed: 90s, 15m, 1h...
     since
         How far back to look for runs that went running.
     until
         As of when (ISO 8601); default: now.
     flow
         Only runs of this flow (its name).
+    stale_after
+        No heartbeat for this long makes a run stuck; default: the setting (5m).
+    lost_after
+        No heartbeat for this long makes a run lost; default: the setting (30m).
     """
     from .reports import build_stuck
     from .reports.render import render_stuck
@@ -185,6 +197,9 @@ def stuck(
         "stuck_after": parse_duration(after),
         "since": parse_duration(since),
         "until": parse_time(until),
+        # liveness: the heartbeat limits (default: the settings)
+        "stale_after": parse_duration(stale_after) if stale_after else None,
+        "lost_after": parse_duration(lost_after) if lost_after else None,
     }
     show(build_stuck(open_engine(url), **options, flow=flow), as_json, render_stuck)
 

@@ -28,7 +28,7 @@ from ..settings import get_settings
 from ..store.database import ensure_schema, get_engine
 from .alerts import Alert, evaluate, notify
 from .models import FailureReport
-from .render import RETRY_COLUMNS, retry_cells
+from .render import RETRY_COLUMNS, STUCK_COLUMNS, retry_cells, stuck_cells  # liveness: STUCK_*
 
 logger = get_logger("prefect_failtrack.reports.publish")
 
@@ -158,19 +158,9 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
     if report.stuck_runs:
         md += (
             ["## Stuck runs", ""]
-            + _table(
-                ("kind", "name", "state", "since", "minutes", "run id"),
-                (
-                    (
-                        s.run_kind,
-                        s.name,
-                        s.state,
-                        f"{s.since:%Y-%m-%d %H:%M}",
-                        f"{s.minutes:.0f}",
-                        s.run_id,
-                    )
-                    for s in report.stuck_runs[:LISTED_RUNS]
-                ),
+            + _table(  # liveness: with their status, heartbeat and progress
+                STUCK_COLUMNS,
+                (stuck_cells(s, "{:%Y-%m-%d %H:%M}".format) for s in report.stuck_runs[:LISTED_RUNS]),
             )
             + _more(len(report.stuck_runs), "failtrack stuck")
         )
