@@ -178,6 +178,8 @@ def reconcile(
             f"Reconciled {result.flow_runs} flow run(s) and {result.task_runs} task run(s) "
             f"since {since!r}: read {result.states_read} state(s), added {result.inserted} row(s) "
             f"and {result.summaries_added} summary(ies)."
+            # liveness: lost runs closed with a Crashed row
+            + (f" Closed {result.lost_closed} lost run(s)." if result.lost_closed else "")
         )
 
 

@@ -33,7 +33,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, State, StateType, TaskRun
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
-from prefect.exceptions import UpstreamTaskError
+from prefect.exceptions import ObjectNotFound, UpstreamTaskError  # liveness: ObjectNotFound
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
@@ -57,6 +57,7 @@ class ReconcileResult(BaseModel):
     states_read: int = 0
     inserted: int = 0
     summaries_added: int = 0
+    lost_closed: int = 0  # liveness: lost runs closed (prefect_failtrack/liveness/close.py)
 
 
 def reconcile(
@@ -84,6 +85,22 @@ def reconcile(
             runs = _tracked(engine, runs)
         for flow_run in runs:
             _reconcile_flow_run(client, engine, flow_run, result)
+        # liveness: close the lost runs it can prove dead, after Prefect's history of them
+        from .liveness.close import close_lost_runs
+
+        done = {str(flow_run.id) for flow_run in runs}
+
+        def refresh(flow_run_id: str) -> None:
+            if flow_run_id not in done:
+                done.add(flow_run_id)
+                try:
+                    flow_run = client.read_flow_run(UUID(flow_run_id))
+                except ObjectNotFound:  # deleted in Prefect: nothing to add
+                    return
+                _reconcile_flow_run(client, engine, flow_run, result)
+
+        chosen = sorted(done) if flow_run_ids is not None else None
+        result.lost_closed = close_lost_runs(client, engine, refresh, flow_run_ids=chosen)
     return result
 
 
