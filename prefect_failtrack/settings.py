@@ -71,10 +71,10 @@ class FailtrackSettings(PrefectBaseSettings):
     # liveness: heartbeats of running runs, and the limits that read them (prefect_failtrack/liveness)
     heartbeat_interval: float = Field(
         default=30.0,
-        gt=0,
+        ge=0,
         description=(
             "Seconds between a process's heartbeats for its running tracked runs (one small "
-            "write per interval, however many runs it holds)."
+            "write per interval, however many runs it holds); 0 turns heartbeats off."
         ),
     )
     heartbeat_stale_after: float = Field(

@@ -64,7 +64,7 @@ def close_lost_runs(
     now = now or datetime.now(UTC)
     wanted = {str(i) for i in flow_run_ids} if flow_run_ids is not None else None
     lost = _lost(engine, limits, now, wanted)
-    for flow_run_id in sorted({run.flow_run_id for run in lost if run.flow_run_id}):
+    for flow_run_id in sorted({run.flow_run_id for run, _ in lost if run.flow_run_id}):
         refresh(flow_run_id)
     still = _lost(engine, limits, now, wanted) if lost else []
     closed = len({run.run_id for run, _ in lost} - {run.run_id for run, _ in still})

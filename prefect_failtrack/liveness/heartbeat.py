@@ -64,8 +64,9 @@ class Heartbeat:
     # -- the pipeline's side ---------------------------------------------------------
 
     def start(self) -> None:
-        """Start the thread, once per process (cheap to call again)."""
-        if self._thread is not None:
+        """Start the thread, once per process (cheap to call again); not while heartbeats
+        are off (an interval of 0)."""
+        if self._thread is not None or _interval() <= 0:
             return
         with self.lock:
             if self._thread is None:
@@ -92,6 +93,9 @@ class Heartbeat:
         """Hand the recorder one heartbeat row, if anything is held or let go of; the row
         (``None``: nothing to say). Never raises: errors are logged and counted."""
         try:
+            if _interval() <= 0:  # turned off since the thread started
+                self.progress.clear()
+                return None
             with self.lock:  # submitted under the lock too: beats reach the recorder in order
                 row = self._beat_row(now or datetime.now(UTC))
                 if row is not None:
@@ -163,7 +167,7 @@ class Heartbeat:
     def _run(self) -> None:
         wait = min(FIRST_BEAT_S, _interval())
         while not self._stop.is_set():
-            self._wake.wait(wait)
+            self._wake.wait(wait if wait > 0 else FIRST_BEAT_S)  # off: look again later
             self._wake.clear()
             if self._stop.is_set():
                 return

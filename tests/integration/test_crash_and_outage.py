@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import func
@@ -102,7 +103,11 @@ def many_transitions() -> int:
     return sum(flaky_step(n) for n in range(10))
 
 
-def test_database_down_for_the_whole_run_then_replayed(database_url: str) -> None:
+def test_database_down_for_the_whole_run_then_replayed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows counted one by one below: no heartbeat rows among them (tests/integration/test_liveness.py)
+    monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_HEARTBEAT_INTERVAL", "0")
     use_database("postgresql+psycopg://postgres@127.0.0.1:1/unreachable")
     recorder = get_recorder()
     state = many_transitions(return_state=True)
