@@ -279,12 +279,17 @@ def summary_row(
 
 def _task_runs(client: SyncPrefectClient, flow_run_id: UUID) -> list[TaskRun]:
     flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    return task_runs_where(client, flow_run_filter=flow_filter)
+
+
+def task_runs_where(client: SyncPrefectClient, **filters: Any) -> list[TaskRun]:
+    """Every task run the filters (``read_task_runs``' keywords) select, page by page.
+    (liveness: `_task_runs` split in two, for ``liveness/close.py``.)"""
     found: list[TaskRun] = []
     while True:
         # An explicit sort: Prefect 3.8's sync client sends `"sort": null`, which its server refuses.
         page = client.read_task_runs(
-            flow_run_filter=flow_filter, sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-            limit=PAGE, offset=len(found),
+            **filters, sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=PAGE, offset=len(found)
         )
         found.extend(page)
         if len(page) < PAGE:

@@ -31,7 +31,7 @@ from prefect.client.schemas.filters import (
     TaskRunFilterFlowRunId,
     TaskRunFilterId,
 )
-from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import CrashedRun
 from sqlalchemy import Engine, delete, or_, select
 
@@ -103,7 +103,8 @@ def _moved_since_silence(client: SyncPrefectClient, runs: list[HeldRun]) -> set[
         chunk = flows[start : start + PAGE]
         found = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)),
-            sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=PAGE,
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=PAGE,
         )
         for flow_run in found:
             if _changed_after(flow_run.state, silent_from[str(flow_run.id)]):
@@ -118,18 +119,9 @@ def _moved_since_silence(client: SyncPrefectClient, runs: list[HeldRun]) -> set[
 
 
 def _task_runs(client: SyncPrefectClient, where: TaskRunFilter, ids: list[UUID]) -> list[Any]:
-    if not ids:
-        return []
-    found: list[Any] = []
-    while True:
-        # An explicit sort: Prefect 3.8's sync client sends `"sort": null`, which its server refuses.
-        page = client.read_task_runs(
-            task_run_filter=where, sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-            limit=PAGE, offset=len(found),
-        )
-        found.extend(page)
-        if len(page) < PAGE:
-            return found
+    from ..reconcile import task_runs_where  # reconcile imports this module when it runs
+
+    return task_runs_where(client, task_run_filter=where) if ids else []
 
 
 def _silence(run: HeldRun) -> datetime:
@@ -189,9 +181,7 @@ def _clean_up(connection: Any, now: datetime, limits: Limits) -> None:
     """Forget the heartbeats of runs that have ended, and processes idle for long."""
     t, h = transitions.c, heartbeats.c
     latest: dict[str, tuple[datetime, str]] = {}
-    query = select(t.run_id, t.occurred_at, t.to_state_type).where(
-        t.run_id.in_(select(h.run_id))
-    )
+    query = select(t.run_id, t.occurred_at, t.to_state_type).where(t.run_id.in_(select(h.run_id)))
     for run_id, occurred_at, state_type in connection.execute(query):
         if run_id not in latest or occurred_at >= latest[run_id][0]:
             latest[run_id] = (occurred_at, state_type)

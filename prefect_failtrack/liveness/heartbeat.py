@@ -106,7 +106,10 @@ class Heartbeat:
             if self.errors <= LOGGED_ERRORS:
                 logger.warning(
                     "failtrack: a heartbeat failed (%s: %s); the runs go on unaffected "
-                    "[%d so far].", type(exc).__name__, exc, self.errors,
+                    "[%d so far].",
+                    type(exc).__name__,
+                    exc,
+                    self.errors,
                     exc_info=self.errors == 1,
                 )
             return None
@@ -147,12 +150,14 @@ class Heartbeat:
         for run_id, (rows, message, at) in list(self.progress.items()):
             if run_id in held and self._sent.get(run_id) != at:
                 self._sent[run_id] = at
-                changed.append({
-                    "run_id": str(run_id),
-                    "rows": rows,
-                    "message": _clean(message),
-                    "at": datetime.fromtimestamp(at, UTC),
-                })
+                changed.append(
+                    {
+                        "run_id": str(run_id),
+                        "rows": rows,
+                        "message": _clean(message),
+                        "at": datetime.fromtimestamp(at, UTC),
+                    }
+                )
         return changed
 
     def _forget_progress(self, held: set[Any], seen_at: float) -> None:

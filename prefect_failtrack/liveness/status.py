@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from ..reports.models import Liveness, Progress, RunLiveness, StuckRun
 from ..reports.scope import TERMINAL_TYPES, Scope
@@ -131,8 +131,15 @@ def flow_heartbeats(
     out = []
     for run in held_runs(connection, [transitions.c.run_id.in_(of_flow)]):
         beat, liveness = judge(run, limits, now, live=True)
-        out.append(RunLiveness(run_kind=run.run_kind, name=run.name, run_id=run.run_id,
-                               status=beat, liveness=liveness))
+        out.append(
+            RunLiveness(
+                run_kind=run.run_kind,
+                name=run.name,
+                run_id=run.run_id,
+                status=beat,
+                liveness=liveness,
+            )
+        )
     return sorted(out, key=lambda r: (r.run_kind != "flow", r.name, r.run_id))
 
 
@@ -150,10 +157,27 @@ def held_runs(connection: Connection, conditions: list[ColumnElement[bool]]) -> 
     r, h, p = transitions.alias("last_seen"), heartbeats.c, processes.c
     query = (
         select(
-            r.c.run_kind, r.c.name, r.c.run_id, r.c.flow_run_id, r.c.to_state, r.c.occurred_at,
-            r.c.run_count, p.last_beat, p.interval_s, p.host, p.pid, p.boot_id, p.pid_namespace,
-            p.process_started, p.process_key, h.progress, h.progress_at, r.c.flow_name,
-            r.c.deployment_id, r.c.origin, r.c.tags,
+            r.c.run_kind,
+            r.c.name,
+            r.c.run_id,
+            r.c.flow_run_id,
+            r.c.to_state,
+            r.c.occurred_at,
+            r.c.run_count,
+            p.last_beat,
+            p.interval_s,
+            p.host,
+            p.pid,
+            p.boot_id,
+            p.pid_namespace,
+            p.process_started,
+            p.process_key,
+            h.progress,
+            h.progress_at,
+            r.c.flow_name,
+            r.c.deployment_id,
+            r.c.origin,
+            r.c.tags,
         )
         .select_from(
             r.join(

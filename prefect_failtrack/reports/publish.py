@@ -28,13 +28,14 @@ from ..settings import get_settings
 from ..store.database import ensure_schema, get_engine
 from .alerts import Alert, evaluate, notify
 from .models import FailureReport
-from .render import RETRY_COLUMNS, STUCK_COLUMNS, retry_cells, stuck_cells  # liveness: STUCK_*
+from .render import RETRY_COLUMNS, STUCK_COLUMNS, retry_cells, stuck_cells  # liveness: STUCK
 
 logger = get_logger("prefect_failtrack.reports.publish")
 
 REPORT_KEY = "failtrack-failure-report"
 MESSAGE_CHARS = 200
 LISTED_RUNS = 25  # stuck and partial runs listed in the artifact; the rest are counted
+MINUTES = "{:%Y-%m-%d %H:%M}".format  # liveness: times in the stuck runs' table
 
 
 class ReportFilters(BaseModel):
@@ -160,7 +161,7 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
             ["## Stuck runs", ""]
             + _table(  # liveness: with their status, heartbeat and progress
                 STUCK_COLUMNS,
-                (stuck_cells(s, "{:%Y-%m-%d %H:%M}".format) for s in report.stuck_runs[:LISTED_RUNS]),
+                (stuck_cells(s, MINUTES) for s in report.stuck_runs[:LISTED_RUNS]),
             )
             + _more(len(report.stuck_runs), "failtrack stuck")
         )

@@ -106,7 +106,7 @@ def many_transitions() -> int:
 def test_database_down_for_the_whole_run_then_replayed(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Rows counted one by one below: no heartbeat rows among them (tests/integration/test_liveness.py)
+    # Rows are counted one by one below: no heartbeat rows among them (see test_liveness.py)
     monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_HEARTBEAT_INTERVAL", "0")
     use_database("postgresql+psycopg://postgres@127.0.0.1:1/unreachable")
     recorder = get_recorder()

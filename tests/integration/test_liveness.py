@@ -64,8 +64,12 @@ class Child:
 
     def ids(self) -> tuple[str, str]:
         """(flow run id, task run id), once the task runs."""
-        wait_until(lambda: self.marker.exists() and self.marker.read_text().strip(),
-                   120, "the task to start", self)
+        wait_until(
+            lambda: self.marker.exists() and self.marker.read_text().strip(),
+            120,
+            "the task to start",
+            self,
+        )
         flow_run_id, task_run_id = self.marker.read_text().split()
         return flow_run_id, task_run_id
 
@@ -100,7 +104,9 @@ def sqlite_audit_db(tmp_path: Path) -> Iterator[str]:
     os.environ.pop("PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL", None)
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str, child: Child | None = None) -> Any:
+def wait_until(
+    check: Callable[[], Any], timeout: float, what: str, child: Child | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         found = check()
@@ -125,7 +131,9 @@ def status_of(url: str, *run_ids: str) -> tuple[str | None, ...]:
 
 def beating_with_progress(url: str, run_id: str) -> bool:
     with Session(get_engine(url)) as session:
-        row = session.exec(select(heartbeats.c.progress).where(heartbeats.c.run_id == run_id)).first()
+        row = session.exec(
+            select(heartbeats.c.progress).where(heartbeats.c.run_id == run_id)
+        ).first()
     return row is not None and bool(row[0])
 
 
@@ -135,7 +143,9 @@ def test_slow_while_it_beats_stuck_while_paused_slow_again_once_resumed(
     url = sqlite_audit_db
     child = child_factory(url, 120)
     flow_run_id, task_run_id = child.ids()
-    wait_until(lambda: beating_with_progress(url, task_run_id), 30, "a heartbeat with progress", child)
+    wait_until(
+        lambda: beating_with_progress(url, task_run_id), 30, "a heartbeat with progress", child
+    )
     time.sleep(LIMITS["stuck_after"].total_seconds() + 0.5)  # past the stuck limit
 
     # A task sleeping past the stuck limit, with a live heartbeat: slow, not stuck.
@@ -153,8 +163,11 @@ def test_slow_while_it_beats_stuck_while_paused_slow_again_once_resumed(
     # Paused: no beat for longer than the stale limit, the process still there: stuck.
     child.signal(signal.SIGSTOP)
     try:
-        wait_until(lambda: status_of(url, task_run_id, flow_run_id) == ("stuck", "stuck"), 30,
-                   "the paused process's runs to turn stuck")
+        wait_until(
+            lambda: status_of(url, task_run_id, flow_run_id) == ("stuck", "stuck"),
+            30,
+            "the paused process's runs to turn stuck",
+        )
         task = runs(url)[task_run_id]
         assert task.liveness is not None and task.liveness.process == "stopped"
         assert "no heartbeat for" in task.liveness.reason
@@ -162,8 +175,12 @@ def test_slow_while_it_beats_stuck_while_paused_slow_again_once_resumed(
         child.signal(signal.SIGCONT)
 
     # Resumed: it beats again, and is slow again.
-    wait_until(lambda: status_of(url, task_run_id, flow_run_id) == ("slow", "slow"), 30,
-               "the resumed process's runs to turn slow again", child)
+    wait_until(
+        lambda: status_of(url, task_run_id, flow_run_id) == ("slow", "slow"),
+        30,
+        "the resumed process's runs to turn slow again",
+        child,
+    )
 
 
 @pytest.mark.usefixtures("audit_db")
@@ -173,14 +190,19 @@ def test_sigkill_turns_the_runs_lost_and_reconcile_closes_them(
     url = audit_db
     child = child_factory(url, 600)
     flow_run_id, task_run_id = child.ids()
-    wait_until(lambda: beating_with_progress(url, task_run_id), 30, "a heartbeat with progress", child)
+    wait_until(
+        lambda: beating_with_progress(url, task_run_id), 30, "a heartbeat with progress", child
+    )
     killed_at = time.monotonic()
     child.signal(signal.SIGKILL)
     child.process.wait(timeout=30)
 
     # This machine sees the pid gone: lost at once, well within the lost limit.
-    wait_until(lambda: status_of(url, task_run_id, flow_run_id) == ("lost", "lost"), 30,
-               "the killed process's runs to turn lost")
+    wait_until(
+        lambda: status_of(url, task_run_id, flow_run_id) == ("lost", "lost"),
+        30,
+        "the killed process's runs to turn lost",
+    )
     assert time.monotonic() - killed_at < LIMITS["lost_after"].total_seconds()
     task = runs(url)[task_run_id]
     assert task.liveness is not None and task.liveness.process == "gone"
@@ -191,7 +213,8 @@ def test_sigkill_turns_the_runs_lost_and_reconcile_closes_them(
     assert listed[task_run_id]["liveness"]["progress"]["rows"] >= 1000
     timeline = build_timeline(get_engine(url), flow_run_id)
     assert {(b.run_id, b.status) for b in timeline.heartbeats} == {
-        (flow_run_id, "lost"), (task_run_id, "lost"),
+        (flow_run_id, "lost"),
+        (task_run_id, "lost"),
     }
 
     # Reconcile: Prefect shows nothing of them since the silence: a Crashed row each.
@@ -200,7 +223,8 @@ def test_sigkill_turns_the_runs_lost_and_reconcile_closes_them(
     with Session(get_engine(url)) as session:
         last = {
             run_id: session.exec(
-                select(Transition).where(Transition.run_id == run_id)
+                select(Transition)
+                .where(Transition.run_id == run_id)
                 .order_by(Transition.occurred_at.desc())  # type: ignore[union-attr]
             ).first()[0]
             for run_id in (flow_run_id, task_run_id)

@@ -105,7 +105,9 @@ def test_a_slow_task_shows_its_progress_in_failtrack_stuck(beating_fast: str) ->
         while time.monotonic() < deadline:
             time.sleep(0.2)
             get_recorder().flush(timeout=5)
-            runs = build_stuck(get_engine(beating_fast), stuck_after=timedelta(seconds=0.5)).stuck_runs
+            runs = build_stuck(
+                get_engine(beating_fast), stuck_after=timedelta(seconds=0.5)
+            ).stuck_runs
             found = [r for r in runs if r.run_kind == "task" and r.liveness and r.liveness.progress]
             if found:
                 seen.append(found[0])

@@ -28,27 +28,58 @@ FLOW = str(uuid.uuid4())
 
 
 def transition(run_id: str, to_state: str, at: datetime, kind: str = "task") -> dict[str, Any]:
-    types = {"Running": "RUNNING", "Retrying": "RUNNING", "AwaitingRetry": "SCHEDULED",
-             "Completed": "COMPLETED"}
+    types = {
+        "Running": "RUNNING",
+        "Retrying": "RUNNING",
+        "AwaitingRetry": "SCHEDULED",
+        "Completed": "COMPLETED",
+    }
     return {
-        "id": str(uuid.uuid4()), "run_kind": kind, "run_id": run_id, "flow_run_id": FLOW,
-        "task_run_id": run_id if kind == "task" else None, "name": f"{kind}-{run_id[:4]}",
-        "flow_name": "nightly", "to_state": to_state, "to_state_type": types[to_state],
-        "occurred_at": at, "run_count": 1,
+        "id": str(uuid.uuid4()),
+        "run_kind": kind,
+        "run_id": run_id,
+        "flow_run_id": FLOW,
+        "task_run_id": run_id if kind == "task" else None,
+        "name": f"{kind}-{run_id[:4]}",
+        "flow_name": "nightly",
+        "to_state": to_state,
+        "to_state_type": types[to_state],
+        "occurred_at": at,
+        "run_count": 1,
     }
 
 
-def beat(run_ids: list[str], at: datetime, *, host: str = "elsewhere", pid: int = 4242,
-         interval: float = 30.0, progress: dict[str, Any] | None = None) -> dict[str, Any]:
+def beat(
+    run_ids: list[str],
+    at: datetime,
+    *,
+    host: str = "elsewhere",
+    pid: int = 4242,
+    interval: float = 30.0,
+    progress: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     me = identity.current()
     local = host == me.host
     return {
-        "process_key": f"{host}-{pid}", "host": host, "pid": pid,
-        "boot_id": me.boot_id if local else "b", "pid_namespace": me.pid_namespace if local else "n",
-        "process_started": identity._started(pid) if local else None, "interval_s": interval,
-        "beat_at": at, "held": len(run_ids),
-        "enter": [{"run_id": r, "run_kind": "task", "flow_run_id": FLOW, "name": "x",
-                   "flow_name": "nightly"} for r in run_ids],
+        "process_key": f"{host}-{pid}",
+        "host": host,
+        "pid": pid,
+        "boot_id": me.boot_id if local else "b",
+        "pid_namespace": me.pid_namespace if local else "n",
+        "process_started": identity._started(pid) if local else None,
+        "interval_s": interval,
+        "beat_at": at,
+        "held": len(run_ids),
+        "enter": [
+            {
+                "run_id": r,
+                "run_kind": "task",
+                "flow_run_id": FLOW,
+                "name": "x",
+                "flow_name": "nightly",
+            }
+            for r in run_ids
+        ],
         "progress": [{"run_id": run_ids[0], **progress, "at": at}] if progress else [],
         "release": [],
     }
@@ -78,22 +109,38 @@ def test_each_status_by_its_heartbeat(engine: Engine) -> None:
     slow, young, stale, silent, gone, plain, ended, waiting = ids(8)
     store(
         engine,
-        [transition(slow, "Running", NOW - 40 * MIN), transition(young, "Running", NOW - 5 * MIN),
-         transition(stale, "Running", NOW - 40 * MIN), transition(silent, "Running", NOW - 60 * MIN),
-         transition(gone, "Running", NOW - 2 * MIN), transition(plain, "Running", NOW - 40 * MIN),
-         transition(ended, "Running", NOW - 50 * MIN), transition(ended, "Completed", NOW - 45 * MIN),
-         transition(waiting, "AwaitingRetry", NOW - 50 * MIN)],
-        [beat([slow, young, ended], NOW - 10 * timedelta(seconds=1),
-              progress={"rows": 12000, "message": "day 3"}),
-         beat([stale], NOW - 10 * MIN, pid=1),
-         beat([silent, waiting], NOW - 45 * MIN, pid=2),
-         beat([gone], NOW - timedelta(seconds=5), host=identity.current().host, pid=dead_pid())],
+        [
+            transition(slow, "Running", NOW - 40 * MIN),
+            transition(young, "Running", NOW - 5 * MIN),
+            transition(stale, "Running", NOW - 40 * MIN),
+            transition(silent, "Running", NOW - 60 * MIN),
+            transition(gone, "Running", NOW - 2 * MIN),
+            transition(plain, "Running", NOW - 40 * MIN),
+            transition(ended, "Running", NOW - 50 * MIN),
+            transition(ended, "Completed", NOW - 45 * MIN),
+            transition(waiting, "AwaitingRetry", NOW - 50 * MIN),
+        ],
+        [
+            beat(
+                [slow, young, ended],
+                NOW - 10 * timedelta(seconds=1),
+                progress={"rows": 12000, "message": "day 3"},
+            ),
+            beat([stale], NOW - 10 * MIN, pid=1),
+            beat([silent, waiting], NOW - 45 * MIN, pid=2),
+            beat([gone], NOW - timedelta(seconds=5), host=identity.current().host, pid=dead_pid()),
+        ],
     )
 
     found = statuses(engine)
 
     assert {run_id: r.status for run_id, r in found.items()} == {
-        slow: "slow", stale: "stuck", silent: "lost", gone: "lost", plain: "stuck", waiting: "lost",
+        slow: "slow",
+        stale: "stuck",
+        silent: "lost",
+        gone: "lost",
+        plain: "stuck",
+        waiting: "lost",
     }
     assert [r.run_id for r in found.values()][:3] == sorted(
         [gone, silent, waiting], key=lambda r: found[r].since
@@ -108,7 +155,9 @@ def test_each_status_by_its_heartbeat(engine: Engine) -> None:
     assert found[waiting].state == "AwaitingRetry"
 
 
-def test_the_limits_are_the_callers_or_the_settings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_limits_are_the_callers_or_the_settings(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     [run] = ids(1)
     store(engine, [transition(run, "Running", NOW - 40 * MIN)], [beat([run], NOW - 3 * MIN)])
     assert statuses(engine)[run].status == "slow"
@@ -122,27 +171,42 @@ def test_the_limits_are_the_callers_or_the_settings(engine: Engine, monkeypatch:
 
 def test_never_stale_before_two_of_its_own_intervals(engine: Engine) -> None:
     [run] = ids(1)
-    store(engine, [transition(run, "Running", NOW - 40 * MIN)],
-          [beat([run], NOW - 3 * MIN, interval=120)])  # beats every 2 min: 3 min is not stale
+    store(
+        engine,
+        [transition(run, "Running", NOW - 40 * MIN)],
+        [beat([run], NOW - 3 * MIN, interval=120)],
+    )  # beats every 2 min: 3 min is not stale
     assert statuses(engine, stale_after=MIN)[run].status == "slow"
 
 
 def test_as_of_another_time_the_process_is_not_looked_at(engine: Engine) -> None:
     [run] = ids(1)
-    store(engine, [transition(run, "Running", NOW - 40 * MIN)],
-          [beat([run], NOW - timedelta(seconds=5), host=identity.current().host, pid=dead_pid())])
+    store(
+        engine,
+        [transition(run, "Running", NOW - 40 * MIN)],
+        [beat([run], NOW - timedelta(seconds=5), host=identity.current().host, pid=dead_pid())],
+    )
     assert statuses(engine)[run].status == "lost"
     earlier = build_stuck(engine, until=NOW - 5 * MIN, since=timedelta(hours=1))
     [listed] = [r for r in earlier.stuck_runs if r.run_id == run]
     assert listed.status == "slow" and listed.liveness.process == "unknown"  # type: ignore[union-attr]
 
 
-def test_cli_stuck_shows_the_statuses(engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_stuck_shows_the_statuses(
+    engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     slow, stale = ids(2)
-    store(engine, [transition(slow, "Running", NOW - 40 * MIN), transition(stale, "Running", NOW - 40 * MIN)],
-          [beat([slow], NOW - timedelta(seconds=10), progress={"rows": 7, "message": None}),
-           beat([stale], NOW - 3 * MIN, pid=1)])
-    code = main(["stuck", "--stale-after", "2m", "--lost-after", "1h", "--url", database_url, "--json"])
+    store(
+        engine,
+        [transition(slow, "Running", NOW - 40 * MIN), transition(stale, "Running", NOW - 40 * MIN)],
+        [
+            beat([slow], NOW - timedelta(seconds=10), progress={"rows": 7, "message": None}),
+            beat([stale], NOW - 3 * MIN, pid=1),
+        ],
+    )
+    code = main(
+        ["stuck", "--stale-after", "2m", "--lost-after", "1h", "--url", database_url, "--json"]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and (out["stale_after_s"], out["lost_after_s"]) == (120.0, 3600.0)
     assert {r["run_id"]: r["status"] for r in out["stuck_runs"]} == {slow: "slow", stale: "stuck"}
@@ -153,11 +217,19 @@ def test_cli_stuck_shows_the_statuses(engine: Engine, database_url: str, capsys:
     assert "malformed duration 'soon'" in capsys.readouterr().err
 
 
-def test_the_timeline_shows_the_runs_a_process_holds(engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_timeline_shows_the_runs_a_process_holds(
+    engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     running, done = ids(2)
-    store(engine, [transition(running, "Running", NOW - 2 * MIN), transition(done, "Running", NOW - 3 * MIN),
-                   transition(done, "Completed", NOW - MIN)],
-          [beat([running, done], NOW - timedelta(seconds=3), progress={"rows": 3, "message": "m"})])
+    store(
+        engine,
+        [
+            transition(running, "Running", NOW - 2 * MIN),
+            transition(done, "Running", NOW - 3 * MIN),
+            transition(done, "Completed", NOW - MIN),
+        ],
+        [beat([running, done], NOW - timedelta(seconds=3), progress={"rows": 3, "message": "m"})],
+    )
     timeline = build_timeline(engine, FLOW)
     [held] = timeline.heartbeats
     assert (held.run_id, held.status, held.liveness.progress.rows) == (running, "alive", 3)  # type: ignore[union-attr]
@@ -168,8 +240,11 @@ def test_the_timeline_shows_the_runs_a_process_holds(engine: Engine, database_ur
 
 def test_the_report_alerts_on_lost_runs_and_only_stuck_ones_count_as_stuck(engine: Engine) -> None:
     slow, lost = ids(2)
-    store(engine, [transition(slow, "Running", NOW - 40 * MIN), transition(lost, "Running", NOW - 40 * MIN)],
-          [beat([slow], NOW - timedelta(seconds=10)), beat([lost], NOW - 40 * MIN, pid=9)])
+    store(
+        engine,
+        [transition(slow, "Running", NOW - 40 * MIN), transition(lost, "Running", NOW - 40 * MIN)],
+        [beat([slow], NOW - timedelta(seconds=10)), beat([lost], NOW - 40 * MIN, pid=9)],
+    )
     report = build_report(engine)
     assert {r.run_id: r.status for r in report.stuck_runs} == {slow: "slow", lost: "lost"}
     alerts = {a.threshold: a for a in evaluate(report, ReportThresholds())}

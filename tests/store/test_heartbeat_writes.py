@@ -21,16 +21,30 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 def beat(key: str = "p1", at: datetime = T0, **changes: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "process_key": key, "host": "worker-1", "pid": 4242, "boot_id": "b", "pid_namespace": "n",
-        "process_started": 123_456_789_012, "interval_s": 30.0, "beat_at": at, "held": 0,
-        "enter": [], "progress": [], "release": [],
+        "process_key": key,
+        "host": "worker-1",
+        "pid": 4242,
+        "boot_id": "b",
+        "pid_namespace": "n",
+        "process_started": 123_456_789_012,
+        "interval_s": 30.0,
+        "beat_at": at,
+        "held": 0,
+        "enter": [],
+        "progress": [],
+        "release": [],
     }
     return {**row, **changes}
 
 
 def run(run_id: str, kind: str = "task") -> dict[str, Any]:
-    return {"run_id": run_id, "run_kind": kind, "flow_run_id": "f1", "name": "load",
-            "flow_name": "nightly"}
+    return {
+        "run_id": run_id,
+        "run_kind": kind,
+        "flow_run_id": "f1",
+        "name": "load",
+        "flow_name": "nightly",
+    }
 
 
 def engine_of(url: str) -> Engine:
@@ -50,13 +64,22 @@ def held(url: str) -> dict[str, dict[str, Any]]:
 
 def process(url: str, key: str = "p1") -> dict[str, Any]:
     with engine_of(url).connect() as connection:
-        return connection.execute(select(processes).where(processes.c.process_key == key)).one()._asdict()
+        return (
+            connection.execute(select(processes).where(processes.c.process_key == key))
+            .one()
+            ._asdict()
+        )
 
 
 def test_one_beat_one_process_row_and_the_runs_it_took_up(database_url: str) -> None:
     write(database_url, beat(held=2, enter=[run("t1"), run("f1", "flow")]))
     found = process(database_url)
-    assert (found["host"], found["pid"], found["held"], found["last_beat"]) == ("worker-1", 4242, 2, T0)
+    assert (found["host"], found["pid"], found["held"], found["last_beat"]) == (
+        "worker-1",
+        4242,
+        2,
+        T0,
+    )
     assert found["process_started"] == 123_456_789_012  # more than 32 bits
     runs = held(database_url)
     assert set(runs) == {"t1", "f1"}
@@ -74,8 +97,9 @@ def test_the_newest_beat_wins_whatever_the_order(database_url: str) -> None:
 
 
 def test_a_beat_stored_twice_changes_nothing(database_url: str) -> None:
-    once = beat(held=1, enter=[run("t1")],
-                progress=[{"run_id": "t1", "rows": 10, "message": "m", "at": T0}])
+    once = beat(
+        held=1, enter=[run("t1")], progress=[{"run_id": "t1", "rows": 10, "message": "m", "at": T0}]
+    )
     write(database_url, once)
     first = held(database_url)
     write(database_url, once)
@@ -85,12 +109,32 @@ def test_a_beat_stored_twice_changes_nothing(database_url: str) -> None:
 def test_progress_newest_wins_and_only_from_the_holder(database_url: str) -> None:
     write(database_url, beat(held=1, enter=[run("t1")]))
     at = T0 + timedelta(seconds=5)
-    write(database_url, beat(at=T0 + timedelta(seconds=30), held=1, progress=[
-        {"run_id": "t1", "rows": 500, "message": "batch 5", "at": at}]))
-    write(database_url, beat(at=T0 + timedelta(seconds=60), held=1, progress=[
-        {"run_id": "t1", "rows": 100, "message": "old", "at": T0}]))  # older progress
-    write(database_url, beat("p2", at=T0 + timedelta(seconds=61), progress=[
-        {"run_id": "t1", "rows": 9, "message": "not mine", "at": at + timedelta(seconds=1)}]))
+    write(
+        database_url,
+        beat(
+            at=T0 + timedelta(seconds=30),
+            held=1,
+            progress=[{"run_id": "t1", "rows": 500, "message": "batch 5", "at": at}],
+        ),
+    )
+    write(
+        database_url,
+        beat(
+            at=T0 + timedelta(seconds=60),
+            held=1,
+            progress=[{"run_id": "t1", "rows": 100, "message": "old", "at": T0}],
+        ),
+    )  # older progress
+    write(
+        database_url,
+        beat(
+            "p2",
+            at=T0 + timedelta(seconds=61),
+            progress=[
+                {"run_id": "t1", "rows": 9, "message": "not mine", "at": at + timedelta(seconds=1)}
+            ],
+        ),
+    )
     row = held(database_url)["t1"]
     assert row["progress"] == {"rows": 500, "message": "batch 5"} and row["progress_at"] == at
 
@@ -113,8 +157,11 @@ def test_a_newer_process_takes_a_run_over_and_not_the_other_way(database_url: st
 
 
 def test_taken_up_and_let_go_in_one_batch(database_url: str) -> None:
-    write(database_url, beat(held=1, enter=[run("t1")]),
-          beat(at=T0 + timedelta(seconds=30), release=["t1"]))
+    write(
+        database_url,
+        beat(held=1, enter=[run("t1")]),
+        beat(at=T0 + timedelta(seconds=30), release=["t1"]),
+    )
     assert held(database_url) == {}
 
 
@@ -122,8 +169,7 @@ def test_through_the_recorder_and_back_from_the_spool(
     database_url: str, unreachable_url: str, make_recorder: Callable[..., Recorder], spool_path: Any
 ) -> None:
     down = make_recorder(unreachable_url)
-    down.record_heartbeat(beat(held=1, enter=[run(str(uuid.uuid4()))],
-                               progress=[], release=[]))
+    down.record_heartbeat(beat(held=1, enter=[run(str(uuid.uuid4()))], progress=[], release=[]))
     assert down.flush(timeout=10)
     down.close()
     assert down.stats()["spooled"] == 1

@@ -6,6 +6,7 @@ watched by a real `RunningTasks`; the beat's rows are collected instead of recor
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -36,8 +37,14 @@ class Beating:
         self.beat.running = True  # as if started: record_progress keeps what it is given
 
     def task(self, name: str = "load", flow_run_id: uuid.UUID | None = None) -> TaskRun:
-        task_run = TaskRun(id=uuid.uuid4(), flow_run_id=flow_run_id or uuid.uuid4(),
-                           task_key="k", dynamic_key="0", name=f"{name}-0", state=Running())
+        task_run = TaskRun(
+            id=uuid.uuid4(),
+            flow_run_id=flow_run_id or uuid.uuid4(),
+            task_key="k",
+            dynamic_key="0",
+            name=f"{name}-0",
+            state=Running(),
+        )
         self.watch.runs[task_run.id] = Watched(None, name, task_run, "nightly", None)  # type: ignore[arg-type]
         return task_run
 
@@ -73,8 +80,11 @@ def test_a_beat_names_the_process_and_the_runs_it_took_up(beating: Beating) -> N
     assert isinstance(row["beat_at"], datetime) and row["beat_at"].tzinfo is not None
     by_id = {entry["run_id"]: entry for entry in row["enter"]}
     assert by_id[str(task_run.id)] == {
-        "run_id": str(task_run.id), "run_kind": "task", "flow_run_id": str(flow_run_id),
-        "name": "load", "flow_name": "nightly",
+        "run_id": str(task_run.id),
+        "run_kind": "task",
+        "flow_run_id": str(flow_run_id),
+        "name": "load",
+        "flow_name": "nightly",
     }
     assert by_id[str(flow_run_id)]["run_kind"] == "flow"
 
@@ -147,7 +157,9 @@ def test_progress_of_runs_no_longer_held_is_forgotten(beating: Beating) -> None:
     assert beating.beat.progress == {}
 
 
-def test_a_failing_beat_is_counted_never_raised(beating: Beating, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_beat_is_counted_never_raised(
+    beating: Beating, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(row: dict[str, Any]) -> None:
         raise OSError("the recorder is gone")
 
@@ -158,7 +170,9 @@ def test_a_failing_beat_is_counted_never_raised(beating: Beating, caplog: pytest
     assert "a heartbeat failed (OSError: the recorder is gone)" in caplog.text
 
 
-def test_an_interval_of_zero_turns_heartbeats_off(beating: Beating, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interval_of_zero_turns_heartbeats_off(
+    beating: Beating, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_HEARTBEAT_INTERVAL", "0")
     rows.settings.cache_clear()
     beating.task()
@@ -168,12 +182,14 @@ def test_an_interval_of_zero_turns_heartbeats_off(beating: Beating, monkeypatch:
     assert not idle.running and idle._thread is None
 
 
-def test_the_thread_beats_at_the_interval_off_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_thread_beats_at_the_interval_off_the_callers_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_HEARTBEAT_INTERVAL", "0.1")
     rows.settings.cache_clear()
     sent: list[tuple[str, datetime]] = []
     beat = Heartbeat()
-    beat._tasks = lambda: []
+    beat._tasks = list
     beat._submit = lambda row: sent.append((threading.current_thread().name, row["beat_at"]))
     beat.flow_started(uuid.uuid4(), "nightly")
     try:
@@ -187,7 +203,7 @@ def test_the_thread_beats_at_the_interval_off_the_callers_thread(monkeypatch: py
         rows.settings.cache_clear()
     assert len(sent) >= 4
     assert {name for name, _ in sent} == {"failtrack-heartbeat"}
-    gaps = [(b - a).total_seconds() for (_, a), (_, b) in zip(sent, sent[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for (_, a), (_, b) in itertools.pairwise(sent)]
     assert all(0.05 < gap < 2.0 for gap in gaps), gaps
     assert not beat.running
 

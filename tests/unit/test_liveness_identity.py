@@ -21,7 +21,10 @@ def described(pid: int, **changes: object) -> dict[str, object]:
     """The columns a process with `pid` would have written, on this machine."""
     me = identity.current()
     values: dict[str, object] = {
-        "host": me.host, "pid": pid, "boot_id": me.boot_id, "pid_namespace": me.pid_namespace,
+        "host": me.host,
+        "pid": pid,
+        "boot_id": me.boot_id,
+        "pid_namespace": me.pid_namespace,
         "started": identity._started(pid),
     }
     return {**values, **changes}
