@@ -8,8 +8,11 @@ temporary folder. Two measures (``prefect_failtrack/liveness``):
    the medians of the calls with and without heartbeats. "On" beats every
    `ON_INTERVAL` seconds, 60 times the default (30 s): an upper bound. Switched by the
    setting itself (an interval of 0 is off), so the same flow, process and server serve
-   both. Also: the CPU time of one beat in its thread (``beat_cpu_ms``), and what a
-   ``record_progress`` call costs inside a task (the best of several runs).
+   both. ``cpu_ratio`` compares the main thread's CPU time per call (steadier on a
+   loaded machine); ``aa_ratio`` compares the first "off" block of each ABBA cycle with
+   the last: what the noise alone makes of two arms that do the same. Also: the CPU
+   time of one beat in its thread (``beat_cpu_ms``), and what a ``record_progress``
+   call costs inside a task (the best of several runs).
 2. **Writes with 1,000 running tasks** (``writes_per_min``): an async ``tracked_flow``
    starts `RUNNING` tracked tasks that all wait together; once all are running and
    seen by a beat, every statement on the audit database is counted for `WINDOW`
@@ -86,15 +89,20 @@ def progress_calls(n: int, repeats: int) -> float:
 
 @tracked_flow
 def pipeline(blocks: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"on": [], "off": []}
+    times: dict[str, list[float]] = {
+        f"{arm}{kind}": [] for arm in ("on", "off", "off_a", "off_b") for kind in ("", "_cpu")
+    }
     for b in range(blocks):
         on = b % 4 in (1, 2)  # off, on, on, off: ABBA
         heartbeats(ON_INTERVAL if on else 0)
         step(-1)  # the first call after a switch reads the settings afresh: not timed
+        arms = ["on"] if on else ["off", "off_a" if b % 4 == 0 else "off_b"]
         for i in range(BLOCK):
-            start = time.perf_counter()
+            cpu, start = time.thread_time(), time.perf_counter()
             step(i)
-            times["on" if on else "off"].append(time.perf_counter() - start)
+            for arm in arms:
+                times[arm].append(time.perf_counter() - start)
+                times[f"{arm}_cpu"].append(time.thread_time() - cpu)
     heartbeats(ON_INTERVAL)
     times["progress"] = [progress_calls(PROGRESS_CALLS, PROGRESS_REPEATS)]
     return times
@@ -143,12 +151,18 @@ def per_task(quick: bool) -> dict[str, Any]:
     times = when_ready(lambda: pipeline(blocks))
     log("flow of %d tasks: %.1f s", blocks * (BLOCK + 1), time.perf_counter() - start)
     beats = BEAT.beats - beats
-    on, off = statistics.median(times["on"]) * 1e3, statistics.median(times["off"]) * 1e3
+
+    def ms(arm: str) -> float:
+        return statistics.median(times[arm]) * 1e3
+
+    on, off = ms("on"), ms("off")
     return {
         "on_interval_s": ON_INTERVAL,
         "off_ms": round(off, 3),
         "on_ms": round(on, 3),
         "ratio": round(on / off, 3),
+        "cpu_ratio": round(ms("on_cpu") / ms("off_cpu"), 3),
+        "aa_ratio": round(ms("off_b") / ms("off_a"), 3),  # off vs off: the noise
         "off_mean_ms": round(statistics.fmean(times["off"]) * 1e3, 3),
         "on_mean_ms": round(statistics.fmean(times["on"]) * 1e3, 3),
         "tasks_each": len(times["on"]),
