@@ -27,6 +27,13 @@ MIN = timedelta(minutes=1)
 FLOW = str(uuid.uuid4())
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Each test's own "now" (the module is imported long before some of its tests run)."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def transition(run_id: str, to_state: str, at: datetime, kind: str = "task") -> dict[str, Any]:
     types = {
         "Running": "RUNNING",
