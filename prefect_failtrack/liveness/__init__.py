@@ -48,7 +48,7 @@ last beat, last progress), and the run stops being listed. Prefect's own state i
 never changed: that is the job of Prefect's zombie-flow automation, for flow runs.
 
 **Progress** (`progress`). `record_progress(rows=..., message=...)` puts the latest
-count and message in this process's memory (about a microsecond, never raising); the
+count and message in this process's memory (a microsecond or two, never raising); the
 next beat carries what changed.
 """
 

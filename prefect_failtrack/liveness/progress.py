@@ -30,7 +30,7 @@ def record_progress(
     process die.
 
     Each call replaces what it gives (``rows`` is a count so far, not an increment) and
-    keeps the rest. It costs about a microsecond and never raises: bad input (``rows``
+    keeps the rest. It costs a microsecond or two and never raises: bad input (``rows``
     not a whole number of 0 or more, ``message`` not text, other arguments, a call outside
     a run) is skipped with one log line. The heartbeat carries the latest values at its
     next beat; only runs of ``tracked_task`` / ``tracked_flow`` have one.

@@ -4,7 +4,8 @@ One Prefect test server for the whole bench; the audit trail goes to a SQLite fi
 temporary folder. Two measures (``prefect_failtrack/liveness``):
 
 1. **Per task** (``ratio``): one ``tracked_flow`` calls a ``tracked_task`` in blocks of
-   `BLOCK` calls, heartbeats on and off in turn (ABBA), each call timed on its own:
+   `BLOCK` calls (300 a side with ``--quick``, 1,000 otherwise), heartbeats on and off
+   in turn (ABBA), each call timed on its own:
    the medians of the calls with and without heartbeats. "On" beats every
    `ON_INTERVAL` seconds, 60 times the default (30 s): an upper bound. Switched by the
    setting itself (an interval of 0 is off), so the same flow, process and server serve
@@ -13,12 +14,13 @@ temporary folder. Two measures (``prefect_failtrack/liveness``):
    the last: what the noise alone makes of two arms that do the same. Also: the CPU
    time of one beat in its thread (``beat_cpu_ms``), and what a ``record_progress``
    call costs inside a task (the best of several runs).
-2. **Writes with 1,000 running tasks** (``writes_per_min``): an async ``tracked_flow``
-   starts `RUNNING` tracked tasks that all wait together; once all are running and
-   seen by a beat, every statement on the audit database is counted for `WINDOW`
-   seconds (SQLAlchemy's cursor events): transactions, statements and rows per minute,
-   at the default interval (full) or a short one (quick, figures per minute scaled to
-   the default interval too).
+2. **Writes with 1,000 running tasks** (``transactions_per_min``): an async
+   ``tracked_flow`` starts `RUNNING` tracked tasks (`RUNNING_QUICK` with ``--quick``)
+   that all wait together; once all are running and seen by a beat, every statement on
+   the audit database is counted (SQLAlchemy's cursor events) for two minutes at the
+   default interval (ten seconds at a 2 s interval with ``--quick``): transactions,
+   statements and rows per minute, and per beat (so, per minute at the default
+   interval); then what the beat that names every held run writes (``full_beat_*``).
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ from prefect_failtrack.store.database import get_engine, resolve_database_url  #
 
 ON_INTERVAL = 0.5
 DEFAULT_INTERVAL = 30.0
-BLOCK = 20
+BLOCK = 10
 RUNNING = 1000
+RUNNING_QUICK = 300
 PROGRESS_CALLS = 5_000
 PROGRESS_REPEATS = 7
 
@@ -142,7 +145,7 @@ def when_ready(run_flow: Callable[[], Any], attempts: int = 6) -> Any:
 
 
 def per_task(quick: bool) -> dict[str, Any]:
-    blocks = 20 if quick else 100
+    blocks = 60 if quick else 200
     pipeline(4)  # warm up
     get_recorder().flush(timeout=60)
     cpu = BeatCPU()
@@ -229,7 +232,8 @@ class Counted:
 
 def running_writes(quick: bool) -> dict[str, Any]:
     interval = 2.0 if quick else DEFAULT_INTERVAL
-    window = 10.0 if quick else 120.0
+    running = RUNNING_QUICK if quick else RUNNING
+    window_beats = 5 if quick else 4  # 10 s at 2 s; 2 min at the default 30 s
     heartbeats(interval)
     engine = get_engine(resolve_database_url())
     counted = Counted()
@@ -237,27 +241,25 @@ def running_writes(quick: bool) -> dict[str, Any]:
     event.listen(engine, "commit", counted.commit)
     started = time.monotonic()
     flow = threading.Thread(
-        target=when_ready, args=(lambda: asyncio.run(many(RUNNING)),), name="bench-flow"
+        target=when_ready, args=(lambda: asyncio.run(many(running)),), name="bench-flow"
     )
     flow.start()
-    while len(WATCH.runs) < RUNNING:
+    while len(WATCH.runs) < running:
         if not flow.is_alive():
             raise RuntimeError("the flow of running tasks ended before they all ran")
         time.sleep(0.2)
     log("%d tasks running after %.1f s", len(WATCH.runs), time.monotonic() - started)
-    seen, deadline = BEAT.beats, time.monotonic() + 5 * interval + 30
-    while BEAT.beats < seen + 2:  # a beat that took them all up, and one more
-        if time.monotonic() > deadline:
-            raise RuntimeError("no heartbeat while 1,000 tasks run")
-        time.sleep(0.1)
-    get_recorder().flush(timeout=60)
-    beats = BEAT.beats
+    next_beat(interval)  # the beat that takes them all up, written
+    with BEAT.lock:  # no full beat in the window: it is measured on its own below
+        BEAT.beats = FULL_EVERY * (BEAT.beats // FULL_EVERY) + 1
+    next_beat(interval)
     cpu = BeatCPU()
     counted.on = True
-    time.sleep(window)
-    get_recorder().flush(timeout=60)
+    window_started = time.monotonic()
+    for _ in range(window_beats):  # from just after a beat to just after the last one
+        next_beat(interval)
+    window = time.monotonic() - window_started
     counted.on = False
-    beats = BEAT.beats - beats
     commits, statements_by_table, rows_by_table = (
         counted.commits,
         dict(counted.statements),
@@ -269,35 +271,43 @@ def running_writes(quick: bool) -> dict[str, Any]:
     per_min = 60.0 / window
     statements = sum(statements_by_table.values())
     return {
-        "running_tasks": RUNNING,
+        "running_tasks": running,
         "interval_s": interval,
-        "window_s": window,
-        "beats_1000": beats,
-        "beat_cpu_ms_1000": round(cpu.seconds * 1e3 / cpu.beats, 3) if cpu.beats else None,
+        "window_s": round(window, 1),
+        "window_beats": window_beats,
+        "beat_cpu_ms_running": round(cpu.seconds * 1e3 / cpu.beats, 3) if cpu.beats else None,
         "transactions_per_min": round(commits * per_min, 2),
         "statements_per_min": round(statements * per_min, 2),
         "rows_per_min": {t: round(n * per_min, 2) for t, n in sorted(rows_by_table.items())},
-        "transactions_per_beat": round(commits / beats, 2) if beats else None,
-        "at_default_interval_transactions_per_min": (
-            round(commits / beats * 60 / DEFAULT_INTERVAL, 2) if beats else None
+        "transactions_per_beat": round(commits / window_beats, 2),
+        "at_default_interval_transactions_per_min": round(
+            commits / window_beats * 60 / DEFAULT_INTERVAL, 2
         ),
         **full,
     }
 
 
-def full_beat(counted: Counted) -> dict[str, Any]:
-    """What the beat that names every held run (every `FULL_EVERY`-th) writes."""
-    get_recorder().flush(timeout=60)
-    counted.statements, counted.rows, counted.commits = {}, {}, 0
-    BEAT.beats = FULL_EVERY * (BEAT.beats // FULL_EVERY + 1)  # the next beat is a full one
-    beats = BEAT.beats
-    counted.on = True
-    BEAT._wake.set()
+def next_beat(interval: float, *, now: bool = False) -> None:
+    """Wait for the next beat (`now`: have it now), and until its row is written."""
+    beats, deadline = BEAT.beats, time.monotonic() + 3 * interval + 30
+    if now:
+        BEAT._wake.set()
     while BEAT.beats == beats:
+        if time.monotonic() > deadline:
+            raise RuntimeError("no heartbeat while the tasks run")
         time.sleep(0.05)
     with BEAT.lock:  # the beat counts itself, then hands its row over, under this lock
         pass
     get_recorder().flush(timeout=60)
+
+
+def full_beat(counted: Counted) -> dict[str, Any]:
+    """What the beat that names every held run (every `FULL_EVERY`-th) writes."""
+    counted.statements, counted.rows, counted.commits = {}, {}, 0
+    with BEAT.lock:
+        BEAT.beats = FULL_EVERY * (BEAT.beats // FULL_EVERY + 1)  # the next beat is a full one
+    counted.on = True
+    next_beat(DEFAULT_INTERVAL, now=True)
     counted.on = False
     return {
         "full_beat_every": FULL_EVERY,
@@ -312,6 +322,6 @@ def run(quick: bool) -> dict:
         first = per_task(quick)
         log("per task: %s", first)
         second = running_writes(quick)
-        log("1,000 running: %s", second)
+        log("running tasks: %s", second)
         heartbeats(DEFAULT_INTERVAL)
     return {"bench": "heartbeat", **first, **second, "load": load_average()}

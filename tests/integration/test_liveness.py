@@ -137,15 +137,23 @@ def beating_with_progress(url: str, run_id: str) -> bool:
     return row is not None and bool(row[0])
 
 
+def beating(child: Child) -> tuple[Child, str, str]:
+    """The child, once its task runs and a heartbeat carried its progress; its run ids."""
+    flow_run_id, task_run_id = child.ids()
+    wait_until(
+        lambda: beating_with_progress(child.url, task_run_id),
+        30,
+        "a heartbeat with progress",
+        child,
+    )
+    return child, flow_run_id, task_run_id
+
+
 def test_slow_while_it_beats_stuck_while_paused_slow_again_once_resumed(
     sqlite_audit_db: str, child_factory: Callable[[str, float], Child]
 ) -> None:
     url = sqlite_audit_db
-    child = child_factory(url, 120)
-    flow_run_id, task_run_id = child.ids()
-    wait_until(
-        lambda: beating_with_progress(url, task_run_id), 30, "a heartbeat with progress", child
-    )
+    child, flow_run_id, task_run_id = beating(child_factory(url, 120))
     time.sleep(LIMITS["stuck_after"].total_seconds() + 0.5)  # past the stuck limit
 
     # A task sleeping past the stuck limit, with a live heartbeat: slow, not stuck.
@@ -188,11 +196,7 @@ def test_sigkill_turns_the_runs_lost_and_reconcile_closes_them(
     audit_db: str, child_factory: Callable[[str, float], Child], capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = audit_db
-    child = child_factory(url, 600)
-    flow_run_id, task_run_id = child.ids()
-    wait_until(
-        lambda: beating_with_progress(url, task_run_id), 30, "a heartbeat with progress", child
-    )
+    child, flow_run_id, task_run_id = beating(child_factory(url, 600))
     killed_at = time.monotonic()
     child.signal(signal.SIGKILL)
     child.process.wait(timeout=30)
