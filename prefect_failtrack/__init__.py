@@ -23,6 +23,7 @@ from .classification import (
     error_type,
     mark,
 )
+from .liveness import record_progress
 from .policy import Backoff, RetryDecision, RetryPolicy
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ __all__ = [
     "flow_options",
     "mark",
     "record_metrics",
+    "record_progress",
     "task_options",
     "tracked_flow",
     "tracked_task",

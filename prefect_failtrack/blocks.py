@@ -122,6 +122,14 @@ class ReportThresholds(BaseModel):
         default=0, ge=0,
         description="Alert when more failure patterns than this appeared for the first time.",
     )
+    # liveness: runs whose process is gone, and runs alive but past the stuck limit
+    lost_runs: int | None = Field(
+        default=0, ge=0, description="Alert when more runs than this are lost (process gone)."
+    )
+    slow_runs: int | None = Field(
+        default=None, ge=0,
+        description="Alert when more runs than this are slow (alive, past the stuck limit).",
+    )
 
 
 class FailtrackConfig(Block):

@@ -48,7 +48,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, State, StateType, TaskRun
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
-from prefect.exceptions import CrashedRun, UpstreamTaskError
+from prefect.exceptions import CrashedRun, ObjectNotFound, UpstreamTaskError
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
@@ -86,6 +86,7 @@ class ReconcileResult(BaseModel):
     summaries_repaired: int = 0
     orphans_closed: int = 0
     revisited: int = 0
+    lost_closed: int = 0  # runs whose process stopped beating, proved dead (`liveness.close`)
 
 
 def reconcile(
@@ -126,6 +127,23 @@ def reconcile(
             result.revisited = len(recent)
             for field in ("inserted", "summaries_added", "summaries_repaired", "orphans_closed"):
                 setattr(result, field, getattr(result, field) + getattr(again, field))
+        # Lost runs (their process stopped beating) closed where proved dead, after Prefect's
+        # history of them (`liveness.close`).
+        from .liveness.close import close_lost_runs
+
+        done = {str(flow_run.id) for flow_run in runs}
+
+        def refresh(flow_run_id: str) -> None:
+            if flow_run_id not in done:
+                done.add(flow_run_id)
+                try:
+                    flow_run = client.read_flow_run(UUID(flow_run_id))
+                except ObjectNotFound:  # deleted in Prefect: nothing to add
+                    return
+                _reconcile_flow_run(client, engine, flow_run, result)
+
+        chosen = sorted(done) if flow_run_ids is not None else None
+        result.lost_closed = close_lost_runs(client, engine, refresh, flow_run_ids=chosen)
     return result
 
 
@@ -340,12 +358,17 @@ def _missing(engine: Any, candidates: list[dict[str, Any]]) -> list[dict[str, An
 
 def _task_runs(client: SyncPrefectClient, flow_run_id: UUID) -> list[TaskRun]:
     flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    return task_runs_where(client, flow_run_filter=flow_filter)
+
+
+def task_runs_where(client: SyncPrefectClient, **filters: Any) -> list[TaskRun]:
+    """Every task run the filters (``read_task_runs``' keywords) select, page by page.
+    (liveness: `_task_runs` split in two, for ``liveness/close.py``.)"""
     found: list[TaskRun] = []
     while True:
         # A stable order, or pages read by offset could skip or repeat task runs.
         page = client.read_task_runs(
-            flow_run_filter=flow_filter, sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-            limit=PAGE, offset=len(found),
+            **filters, sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=PAGE, offset=len(found)
         )
         found.extend(page)
         if len(page) < PAGE:

@@ -124,6 +124,31 @@ class FailtrackSettings(PrefectBaseSettings):
     redaction_patterns: list[str] = Field(
         default_factory=list, description="Extra regular expressions whose matches are redacted."
     )
+    # liveness: heartbeats of running runs, and the limits that read them (prefect_failtrack/liveness)
+    heartbeat_interval: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "Seconds between a process's heartbeats for its running tracked runs (one small "
+            "write per interval, however many runs it holds); 0 turns heartbeats off."
+        ),
+    )
+    heartbeat_stale_after: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "Seconds without a heartbeat after which a running run is stuck (never less "
+            "than two of its process's intervals)."
+        ),
+    )
+    heartbeat_lost_after: float = Field(
+        default=1800.0,
+        gt=0,
+        description=(
+            "Seconds without a heartbeat after which a running run is lost, wherever its "
+            "process ran (sooner when this machine sees that the process is gone)."
+        ),
+    )
 
     def resolved_home(self) -> Path:
         return (self.home or default_home()).expanduser()

@@ -28,6 +28,7 @@ from prefect.context import FlowRunContext
 from prefect.logging.loggers import flow_run_logger
 
 from ..classification import Classification, ErrorType, classify
+from ..liveness import heartbeat
 from . import flow_end, local, rows
 from .failure import Failure, FailedWithoutException
 from .guard import COUNTERS, guarded, logger
@@ -67,6 +68,7 @@ class FlowHooks(Recording):
         )
         if memory.runs_seen == 1:
             _label_tracked(flow_run)
+        heartbeat.flow_started(flow_run.id, flow.name)  # held by this process (`liveness`)
 
     @guarded()
     def on_flow_end(self, flow: Any, flow_run: Any, state: Any) -> None:
@@ -101,6 +103,7 @@ class FlowHooks(Recording):
             flow_run_id=run_id, name=flow.name, context=(flow.name, flow_run.deployment_id),
             run_count=flow_run_count(memory, flow_run), extra=extra, metadata=metadata,
         )
+        heartbeat.flow_ended(flow_run.id)  # let go of it before the flush below (`liveness`)
         if recording:
             recorder().flush(timeout=FLUSH_AT_FLOW_END_S)
         if failed:

@@ -17,6 +17,7 @@ from typing import Any
 from prefect.context import FlowRunContext
 
 from ..classification import RuleSet
+from ..liveness import heartbeat
 from ..policy import RetryDecision, RetryPolicy
 from ..redaction import get_redactor
 from . import rows
@@ -42,6 +43,7 @@ def recorder() -> Any:
     if current is not _harvested_by:
         current.add_producer(WATCH.harvest)
         _harvested_by = current
+    heartbeat.ensure_started()  # this process beats for the runs it holds (`liveness`)
     return current
 
 

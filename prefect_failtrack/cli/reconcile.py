@@ -38,5 +38,6 @@ def reconcile(
             f"Reconciled {result.flow_runs} flow run(s) and {result.task_runs} task run(s) "
             f"since {since!r}: read {result.states_read} state(s), added {result.inserted} row(s) "
             f"and {result.summaries_added} summary(ies), repaired {result.summaries_repaired} "
-            f"summary(ies), closed {result.orphans_closed} orphaned task run(s)."
+            f"summary(ies), closed {result.orphans_closed} orphaned task run(s)"
+            f" and {result.lost_closed} lost run(s)."
         )

@@ -94,14 +94,35 @@ def patterns(
 def stuck(
     *,
     after: Annotated[
-        str, Parameter(help="How long without a transition makes a run stuck: 90s, 15m, 1h...")
+        str,
+        Parameter(help="How long a run may run (without heartbeats: go without a transition) "
+                       "before it is listed: 90s, 15m, 1h..."),
     ] = "30m",
+    stale_after: Annotated[
+        str | None,
+        Parameter(help="No heartbeat for this long makes a run stuck; default: the setting (5m)."),
+    ] = None,
+    lost_after: Annotated[
+        str | None,
+        Parameter(help="No heartbeat for this long makes a run lost; default: the setting (30m)."),
+    ] = None,
     scope: Scope = Scope(),
     audit: Audit = Audit(),
 ) -> None:
-    """Runs that went Running (or Retrying) and have not moved for longer than ``--after``."""
+    """Running runs that are slow, stuck or lost (by their heartbeats, where they have one).
+
+    Slow: its process still beats, and it has run longer than ``--after``. Stuck: no
+    heartbeat for longer than ``--stale-after`` (or, without heartbeats, no transition for
+    longer than ``--after``). Lost: its process is gone, or no heartbeat for longer than
+    ``--lost-after``.
+    """
     from ..reports import build_stuck
     from ..reports.render import render_stuck
 
-    options = {**scope.window(), "stuck_after": parse_duration(after)}
+    options = {
+        **scope.window(),
+        "stuck_after": parse_duration(after),
+        "stale_after": parse_duration(stale_after) if stale_after else None,
+        "lost_after": parse_duration(lost_after) if lost_after else None,
+    }
     audit.show(build_stuck(audit.reader(), **options), render_stuck)

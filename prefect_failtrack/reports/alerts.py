@@ -7,9 +7,11 @@ The figures:
 - ``failure_rate``: `FailureReport.failure_rate` (failed flow runs / flow runs);
 - ``retries_exhausted``: runs that were retried and still failed, all classes
   (`RetryStats.exhausted` summed);
-- ``stuck_runs``: `FailureReport.stuck_runs`;
+- ``stuck_runs``: runs of `FailureReport.stuck_runs` whose status is ``stuck``;
 - ``new_patterns``: patterns seen for the first time in the window
-  (`Pattern.is_new`, among the report's top patterns).
+  (`Pattern.is_new`, among the report's top patterns);
+- ``lost_runs``, ``slow_runs``: runs of `FailureReport.stuck_runs` whose status is
+  ``lost`` or ``slow`` (`prefect_failtrack.liveness`).
 
 `notify` sends one message, through a Prefect notification block, only when
 at least one threshold is crossed.
@@ -44,9 +46,15 @@ def _figures(report: FailureReport) -> dict[str, float]:
     return {
         "failure_rate": report.failure_rate,
         "retries_exhausted": sum(stats.exhausted for stats in report.retry_effectiveness),
-        "stuck_runs": len(report.stuck_runs),
+        "stuck_runs": _status_count(report, "stuck"),  # liveness: slow and lost apart
         "new_patterns": sum(1 for pattern in report.patterns if pattern.is_new),
+        "lost_runs": _status_count(report, "lost"),  # liveness:
+        "slow_runs": _status_count(report, "slow"),  # liveness:
     }
+
+
+def _status_count(report: FailureReport, status: str) -> int:
+    return sum(1 for run in report.stuck_runs if run.status == status)
 
 
 def _describe(threshold: str, value: float, limit: float, report: FailureReport) -> str:
@@ -59,6 +67,10 @@ def _describe(threshold: str, value: float, limit: float, report: FailureReport)
         return f"{value:.0f} run(s) failed after exhausting their retries (more than {limit:.0f})"
     if threshold == "stuck_runs":
         return f"{value:.0f} run(s) stuck (more than {limit:.0f})"
+    if threshold == "lost_runs":  # liveness:
+        return f"{value:.0f} run(s) lost: their process is gone (more than {limit:.0f})"
+    if threshold == "slow_runs":  # liveness:
+        return f"{value:.0f} run(s) slow: alive, past the stuck limit (more than {limit:.0f})"
     return f"{value:.0f} new failure pattern(s) (more than {limit:.0f})"
 
 

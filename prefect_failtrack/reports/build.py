@@ -15,7 +15,6 @@ from .profile import profile
 from .rates import failures_by_class, flow_rates, partial_runs, task_rates
 from .retries import retry_effectiveness
 from .scope import Scope
-from .stuck import stuck_runs
 
 DEFAULT_SINCE = timedelta(hours=24)
 DEFAULT_STUCK_AFTER = timedelta(minutes=30)
@@ -36,13 +35,20 @@ def build_report(
     stuck_after: timedelta = DEFAULT_STUCK_AFTER,
     quiet_period: timedelta = DEFAULT_QUIET_PERIOD,
     top: int = 10,
+    stale_after: timedelta | None = None,
+    lost_after: timedelta | None = None,
 ) -> FailureReport:
     """The failure report of the window `since` before `until` (default: now), filtered.
 
     Filters narrow every figure alike (see `prefect_failtrack.reports.scope`); `top`
     bounds the patterns and the slowest states. The queries run side by side
-    (`prefect_failtrack.reports.concurrent`).
+    (`prefect_failtrack.reports.concurrent`). Running runs are slow, stuck or lost
+    (`prefect_failtrack.liveness.status`); `stale_after` and `lost_after` default to
+    the settings.
     """
+    from ..liveness.status import Limits, running_runs  # liveness:
+
+    limits = Limits.of(stuck_after, stale_after, lost_after)
     scope = Scope.of(
         engine, since, until, flow=flow, task=task, deployment=deployment, tag=tag, origin=origin,
         capture=capture,
@@ -53,7 +59,7 @@ def build_report(
         engine,
         scope,
         {  # the longest first: they start at once
-            "stuck": partial(stuck_runs, stuck_after=stuck_after),
+            "stuck": partial(running_runs, limits=limits),  # liveness:
             "profile": profile,
             "flows": flow_rates,
             "patterns": partial(top_patterns, top=top, quiet_period=quiet_period),
@@ -112,18 +118,26 @@ def build_stuck(
     stuck_after: timedelta = DEFAULT_STUCK_AFTER,
     since: timedelta = DEFAULT_SINCE,
     until: datetime | None = None,
+    stale_after: timedelta | None = None,
+    lost_after: timedelta | None = None,
     **filters: str | None,
 ) -> StuckReport:
-    """Runs stuck for longer than `stuck_after` whose last transition falls in the window."""
+    """Runs of the window that are slow, stuck or lost (`prefect_failtrack.liveness`):
+    without heartbeats, stuck for longer than `stuck_after`."""
+    from ..liveness.status import Limits, running_runs  # liveness:
+
+    limits = Limits.of(stuck_after, stale_after, lost_after)
     scope = Scope.of(engine, since, until, **filters)
     with engine.connect() as connection:
         scope = scope.prepare(connection)
-        runs = stuck_runs(connection, scope, stuck_after=stuck_after)
+        runs = running_runs(connection, scope, limits)
     return StuckReport(
         window_start=scope.start,
         window_end=scope.end,
         filters=scope.filters,
         stuck_after_s=stuck_after.total_seconds(),
+        stale_after_s=limits.stale_after.total_seconds(),
+        lost_after_s=limits.lost_after.total_seconds(),
         stuck_runs=runs,
         generated_at=datetime.now(UTC),
     )

@@ -7,6 +7,7 @@ window_end)``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -51,8 +52,32 @@ class RetryStats(BaseModel):
     )
 
 
+# liveness: what a run's heartbeat says (prefect_failtrack/liveness/status.py)
+class Progress(BaseModel):
+    """What a run said of its progress (`record_progress`), as of `at`."""
+
+    rows: int | None = None
+    message: str | None = None
+    at: datetime | None = None
+
+
+class Liveness(BaseModel):
+    """The heartbeat of a running run: the process that holds it, and when it last beat."""
+
+    last_beat: datetime
+    beat_age_s: float = Field(description="Seconds from the last beat to the window end.")
+    interval_s: float = Field(description="The process's heartbeat interval.")
+    host: str
+    pid: int
+    process: Literal["alive", "stopped", "gone", "unknown"] = Field(
+        description="What this machine tells of the process (unknown: another machine)."
+    )
+    reason: str = Field(description="Why the run has its status, in a few words.")
+    progress: Progress | None = None
+
+
 class StuckRun(BaseModel):
-    """A run that went Running (or Retrying) and has not moved since."""
+    """A run that went Running (or Retrying) and has not ended: slow, stuck or lost."""
 
     run_kind: str
     name: str
@@ -61,6 +86,27 @@ class StuckRun(BaseModel):
     state: str
     since: datetime
     minutes: float = Field(description="Minutes from `since` to the window end.")
+    status: Literal["slow", "stuck", "lost"] = Field(  # liveness:
+        default="stuck",
+        description=(
+            "slow: heartbeat fresh, running longer than the limit; stuck: no heartbeat for "
+            "too long, or (without heartbeats) no transition for too long; lost: its "
+            "process is gone."
+        ),
+    )
+    liveness: Liveness | None = Field(  # liveness:
+        default=None, description="Its heartbeat; None when it has none (older rows, untracked)."
+    )
+
+
+class RunLiveness(BaseModel):  # liveness:
+    """A run of a timeline that a process holds: how its heartbeat looks now."""
+
+    run_kind: str
+    name: str
+    run_id: str
+    status: Literal["alive", "stuck", "lost"]
+    liveness: Liveness
 
 
 class PartialRun(BaseModel):
@@ -116,12 +162,14 @@ class PatternReport(BaseModel):
 
 
 class StuckReport(BaseModel):
-    """Runs with no transition for longer than `stuck_after_s` (``failtrack stuck``)."""
+    """Running runs that are slow, stuck or lost (``failtrack stuck``)."""
 
     window_start: datetime
     window_end: datetime
     filters: dict[str, str]
     stuck_after_s: float
+    stale_after_s: float | None = None  # liveness: no heartbeat for this long: stuck
+    lost_after_s: float | None = None  # liveness: no heartbeat for this long: lost
     stuck_runs: list[StuckRun]
     generated_at: datetime
 
@@ -150,6 +198,9 @@ class Timeline(BaseModel):
 
     flow_run_id: str
     transitions: list[TimelineEntry]
+    heartbeats: list[RunLiveness] = Field(  # liveness:
+        default_factory=list, description="Its runs that a process holds now."
+    )
 
 
 class RunSummary(BaseModel):

@@ -28,13 +28,14 @@ from ..settings import get_settings
 from ..store.database import ensure_schema, get_engine
 from .alerts import Alert, evaluate, notify
 from .models import FailureReport
-from .render import RETRY_COLUMNS, retry_cells
+from .render import RETRY_COLUMNS, STUCK_COLUMNS, retry_cells, stuck_cells  # liveness: STUCK
 
 logger = get_logger("prefect_failtrack.reports.publish")
 
 REPORT_KEY = "failtrack-failure-report"
 MESSAGE_CHARS = 200
 LISTED_RUNS = 25  # stuck and partial runs listed in the artifact; the rest are counted
+MINUTES = "{:%Y-%m-%d %H:%M}".format  # liveness: times in the stuck runs' table
 
 
 class ReportFilters(BaseModel):
@@ -165,19 +166,9 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
     if report.stuck_runs:
         md += (
             ["## Stuck runs", ""]
-            + _table(
-                ("kind", "name", "state", "since", "minutes", "run id"),
-                (
-                    (
-                        s.run_kind,
-                        s.name,
-                        s.state,
-                        f"{s.since:%Y-%m-%d %H:%M}",
-                        f"{s.minutes:.0f}",
-                        s.run_id,
-                    )
-                    for s in report.stuck_runs[:LISTED_RUNS]
-                ),
+            + _table(  # liveness: with their status, heartbeat and progress
+                STUCK_COLUMNS,
+                (stuck_cells(s, MINUTES) for s in report.stuck_runs[:LISTED_RUNS]),
             )
             + _more(len(report.stuck_runs), "failtrack stuck")
         )

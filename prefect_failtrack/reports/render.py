@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from .models import (
     FailureReport,
     Pattern,
     PatternReport,
+    Progress,
     ReplayReport,
     RetryStats,
     RunList,
@@ -42,11 +43,15 @@ def _table(
     rows: Iterable[Sequence[Any]],
     total: int | None = None,
     wrap: Sequence[str] | None = None,
+    whole: Sequence[str] = (),
 ) -> None:
-    """A table of `rows` under `headers`; only the columns in `wrap` wrap (default: all)."""
+    """A table of `rows` under `headers`; only the columns in `wrap` wrap (default: all),
+    and those in `whole` (ids) never do."""
     table = Table(title=title, title_justify="left")
     for header in headers:
-        table.add_column(header, no_wrap=wrap is not None and header not in wrap)
+        table.add_column(
+            header, no_wrap=header in whole or (wrap is not None and header not in wrap)
+        )
     shown = 0
     for row in rows:
         # Text as is (no markup in messages); a word wider than its column folds, never cut.
@@ -111,13 +116,34 @@ def stuck_table(console: Console, runs: list[StuckRun]) -> None:
     _table(
         console,
         "Stuck runs",
-        ("kind", "name", "state", "since", "minutes", "run id"),
-        (
-            (r.run_kind, r.name, r.state, _when(r.since), f"{r.minutes:.0f}", r.run_id)
-            for r in runs[:LISTED]
-        ),
+        STUCK_COLUMNS,  # liveness: status, heartbeat and progress too
+        (stuck_cells(r) for r in runs[:LISTED]),
         total=len(runs),
+        whole=("run id",),
     )
+
+
+# liveness: the columns of a running run (prefect_failtrack/liveness); the status first, the
+# heartbeat's view after the run id
+STUCK_COLUMNS = ("status", "kind", "name", "state", "since", "minutes", "run id", "why",
+                 "progress")
+
+
+def stuck_cells(r: StuckRun, when: Callable[[datetime], str] | None = None) -> tuple[Any, ...]:
+    """One row of the stuck runs' table (`STUCK_COLUMNS`), in the terminal and the artifact."""
+    live = r.liveness
+    why = _short(live.reason, 70) if live else "no transition since (no heartbeat)"
+    return (r.status, r.run_kind, r.name, r.state, (when or _when)(r.since), f"{r.minutes:.0f}",
+            r.run_id, why, progress_text(live.progress) if live else "")
+
+
+def progress_text(progress: Progress | None) -> str:
+    """``12,000 rows: loading day 3 (12:01:05)``; empty without progress."""
+    if progress is None:
+        return ""
+    said = [f"{progress.rows:,} rows"] if progress.rows is not None else []
+    said += [_short(progress.message, 40)] if progress.message else []
+    return ": ".join(said) + (f" ({progress.at:%H:%M:%S})" if progress.at else "")
 
 
 def render_report(report: FailureReport, console: Console) -> None:
@@ -198,9 +224,16 @@ def render_patterns(report: PatternReport, console: Console) -> None:
 def render_stuck(report: StuckReport, console: Console) -> None:
     _say(
         console,
-        f"Runs with no transition for {report.stuck_after_s / 60:.0f} minute(s) or more, "
+        f"Runs running for {report.stuck_after_s / 60:.0f} minute(s) or more, "
         f"{_window(report.window_start, report.window_end, report.filters)}",
     )
+    if report.stale_after_s is not None and report.lost_after_s is not None:  # liveness:
+        _say(
+            console,
+            f"With a heartbeat: slow while it beats; stuck after {report.stale_after_s:.0f} s "
+            f"without a beat; lost after {report.lost_after_s:.0f} s, or once its process is "
+            "gone. Without one: stuck when no transition came for the time above.",
+        )
     if not report.stuck_runs:
         _say(console, "No stuck run.")
     stuck_table(console, report.stuck_runs)
@@ -239,6 +272,17 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
             for t in timeline.transitions
         ),
         wrap=("name", "deciding rule", "message"),
+    )
+    _table(  # liveness: its runs that a process still holds
+        console,
+        "Held by a process now",
+        ("status", "run", "name", "last beat", "progress", "why", "run id"),
+        (
+            (b.status, b.run_kind, b.name, _when(b.liveness.last_beat),
+             progress_text(b.liveness.progress), _short(b.liveness.reason, 60), b.run_id)
+            for b in timeline.heartbeats
+        ),
+        whole=("run id",),
     )
 
 

@@ -17,7 +17,7 @@ from .encoding import utcnow
 TRANSITIONS = "failtrack_transitions"
 FLOW_RUNS = "failtrack_flow_runs"
 VERSION_TABLE = "failtrack_alembic_version"
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest migration this package ships (a test keeps it equal to Alembic's head)."""
 
 TRACKED = "tracked"
@@ -42,9 +42,14 @@ SUMMARY_COLUMNS = (
     "updated_at", "capture",
 )  # fmt: skip
 
-JSON_COLUMNS = frozenset({"tags", "metadata", "failures_by_class", "metrics", "error_facts"})
+JSON_COLUMNS = frozenset({
+    "tags", "metadata", "failures_by_class", "metrics", "error_facts",
+    "progress",  # failtrack_heartbeats (`prefect_failtrack.liveness.writes`)
+})  # fmt: skip
 TIMESTAMP_COLUMNS = frozenset({
     "occurred_at", "scheduled_at", "recorded_at", "started_at", "ended_at", "updated_at",
+    # failtrack_processes and failtrack_heartbeats (`prefect_failtrack.liveness.writes`)
+    "first_beat", "last_beat", "since", "changed_at", "progress_at",
 })  # fmt: skip
 BOOLEAN_COLUMNS = frozenset({"retryable", "partial_success"})
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ..liveness.writes import write_heartbeats
 from . import summaries
 from .columns import (
     FLOW_RUNS,
@@ -171,15 +172,18 @@ class Direct:
 
     def write(self, batch: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """One batch in one transaction: transitions (skipping those already there), then
-        the summaries handed over, then the summaries the transitions change."""
+        the summaries handed over, then the summaries the transitions change, then the
+        processes' heartbeats."""
         transitions = [row for kind, row in batch if kind == "transition"]
         handed = [row for kind, row in batch if kind == "summary"]
+        beats = [row for kind, row in batch if kind == "heartbeat"]
 
         def work(driver: Driver) -> None:
             self._insert(driver, transitions)
             summaries.upsert(driver, handed)
             if transitions:
                 summaries.refresh(driver, summaries.touched(driver, transitions))
+            write_heartbeats(driver, beats)
 
         self._run(work)
 

@@ -226,8 +226,61 @@ class OutboxEntry(FailtrackModel, table=True):
     attempts: int = 0
 
 
+# liveness: the heartbeat tables (revision "liveness"; prefect_failtrack/liveness)
+PROCESSES_TABLE = "failtrack_processes"
+HEARTBEATS_TABLE = "failtrack_heartbeats"
+
+
+class BeatingProcess(FailtrackModel, table=True):
+    """A process that holds running runs, and when it last said it was alive.
+
+    One row per process, updated once per heartbeat interval, however many runs it holds.
+    """
+
+    __tablename__ = PROCESSES_TABLE
+
+    process_key: str = Field(primary_key=True)
+    host: str
+    pid: int
+    boot_id: str | None = None
+    pid_namespace: str | None = None
+    # clock ticks after boot (Linux): tells a reused pid from the process that had it
+    process_started: int | None = Field(default=None, sa_type=BigInteger)
+    interval_s: float
+    first_beat: datetime = _utc()
+    last_beat: datetime = _utc()
+    held: int = 0
+
+
+class RunHeartbeat(FailtrackModel, table=True):
+    """A running run and the process that holds it: the process's beats are the run's.
+
+    Written when a beat first sees the run (and when its progress changes); deleted when
+    the process lets go of it. A row left behind is a run whose process stopped beating.
+    """
+
+    __tablename__ = HEARTBEATS_TABLE
+    __table_args__ = (
+        Index("ix_failtrack_heartbeats_process_key", "process_key"),
+        Index("ix_failtrack_heartbeats_flow_run_id", "flow_run_id"),
+    )
+
+    run_id: str = Field(primary_key=True)
+    run_kind: str
+    flow_run_id: str | None = None
+    name: str
+    flow_name: str | None = None
+    process_key: str
+    since: datetime = _utc()
+    changed_at: datetime = _utc()
+    progress: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    progress_at: datetime | None = _utc(default=None, nullable=True)
+
+
 metadata = FailtrackModel.metadata
 transitions = Transition.__table__
 flow_runs = FlowRunSummary.__table__
 cursors = CollectorCursor.__table__
 outbox = OutboxEntry.__table__
+processes = BeatingProcess.__table__  # liveness:
+heartbeats = RunHeartbeat.__table__  # liveness:

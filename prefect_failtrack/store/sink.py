@@ -36,6 +36,7 @@ from prefect_failtrack.store.spool import Entry
 
 TRANSITION = "transition"
 SUMMARY = "summary"
+HEARTBEAT = "heartbeat"
 
 # SQLSTATE 42703 undefined_column, 42P01 undefined_table (PostgreSQL); SQLite's wording.
 _SCHEMA_SQLSTATES = {"42703", "42P01"}
@@ -50,11 +51,17 @@ def engine_for(url: str) -> Engine:
 
 def execute(connection: Connection, batch: Sequence[Entry]) -> None:
     """Write one batch in the caller's transaction: transitions (and the summaries they
-    change), then summaries handed over as such."""
+    change), then summaries handed over as such, then the processes' heartbeats."""
+    from prefect_failtrack.liveness.writes import write_heartbeats
+    from prefect_failtrack.store.driver import Driver
+
     writes.insert_transitions(connection, [row for kind, row in batch if kind == TRANSITION])
     writes.insert_summaries(
         connection, [row for kind, row in batch if kind == SUMMARY], replace=True
     )
+    beats = [row for kind, row in batch if kind == HEARTBEAT]
+    if beats:
+        write_heartbeats(Driver.of_sqlalchemy(connection), beats)
 
 
 def store_one_by_one(

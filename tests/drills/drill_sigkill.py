@@ -12,7 +12,10 @@ their task runs; ``missing_after_reconcile`` how many of those the table lacks o
 reconcile has run (compared per run, state name by state name). Also reported:
 ``rows_before_reconcile`` (what the hooks got into the table before the kill),
 ``inserted`` (what reconcile added), ``reinserted`` (what a second reconcile added:
-it must be 0) and ``extra`` (rows the table has beyond the API's history).
+it must be 0) and ``extra`` (rows the table has beyond the API's history: the
+``Crashed`` rows with which reconcile closed the killed runs it found lost, as many as
+``lost_closed``; liveness, ``docs/liveness.md``), and ``reclosed`` (lost runs a second
+reconcile closed: it must be 0).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from prefect_failtrack.reconcile import _task_runs, reconcile, task_name
 from tests.drills._common import column, log, postgres_database, scalar
 
 NEEDS_PREFECT = True
-MUST_BE_ZERO = ("reinserted",)
+MUST_BE_ZERO = ("reinserted", "reclosed")
 KILLED_FLOW = Path(__file__).resolve().parents[1] / "integration" / "killed_flow.py"
 DELAYS_S = (1.0, 0.1, 2.0, 0.5, 3.0)
 """Seconds between the second task starting and the SIGKILL, one per kill."""
@@ -115,15 +118,17 @@ def run(quick: bool) -> dict[str, Any]:
         rows_before = scalar(url, "SELECT count(*) FROM failtrack_transitions")
 
         # Prefect's client sends some states as events: give the API a moment to have them all.
-        inserted = 0
+        inserted = closed = 0
         deadline = time.monotonic() + 60
         while True:
-            inserted += reconcile(flow_run_ids=flow_run_ids, url=url).inserted
+            result = reconcile(flow_run_ids=flow_run_ids, url=url)
+            inserted, closed = inserted + result.inserted, closed + result.lost_closed
             expected, missing, extra = compare(url, flow_run_ids)
             if missing == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        reinserted = reconcile(flow_run_ids=flow_run_ids, url=url).inserted
+        again = reconcile(flow_run_ids=flow_run_ids, url=url)
+        reinserted, reclosed = again.inserted, again.lost_closed
         flows_still_running = scalar(
             url,
             "SELECT count(DISTINCT flow_run_id) FROM failtrack_transitions "
@@ -138,5 +143,7 @@ def run(quick: bool) -> dict[str, Any]:
         "inserted": inserted,
         "reinserted": reinserted,
         "extra": extra,
+        "lost_closed": closed,
+        "reclosed": reclosed,
         "flows_seen_running": flows_still_running,
     }

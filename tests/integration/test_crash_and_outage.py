@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import func
@@ -24,10 +25,19 @@ HERE = Path(__file__).parent
 
 
 def table_history(url: str, run_id: str) -> list[tuple[str, int]]:
+    """The run's rows, without the Crashed row that closes it if it was lost (liveness)."""
+    return [(r.to_state, r.run_count) for r in table_rows(url, run_id) if not closed_as_lost(r)]
+
+
+def table_rows(url: str, run_id: str) -> list[Transition]:
     with Session(get_engine(url)) as session:
         query = select(Transition).where(Transition.run_id == run_id)
-        rows = session.exec(query.order_by(Transition.occurred_at, Transition.run_count))
-        return [(r.to_state, r.run_count) for r in rows]
+        return list(session.exec(query.order_by(Transition.occurred_at, Transition.run_count)))
+
+
+def closed_as_lost(row: Transition) -> bool:
+    """Reconcile's Crashed row for a run whose process is gone (prefect_failtrack/liveness)."""
+    return row.to_state == "Crashed" and "liveness" in row.meta
 
 
 def api_histories(flow_run_id: str) -> dict[str, tuple[str, list[str]]]:
@@ -82,7 +92,13 @@ def test_sigkill_mid_task_then_reconcile_completes_the_history(audit_db: str, tm
         table = [s for s, _ in table_history(audit_db, run_id)]
         assert table == states, name  # every state Prefect knows, in order, none twice
     assert api[flow_run_id][1][-1] == "Running"  # SIGKILL: nothing told Prefect otherwise
-    assert reconcile(flow_run_ids=[flow_run_id], url=audit_db).inserted == 0
+    # Liveness: the killed runs that a heartbeat had seen are closed, last, with a Crashed row.
+    for run_id, (name, _) in api.items():
+        rows = table_rows(audit_db, run_id)
+        if any(closed_as_lost(r) for r in rows):
+            assert name in {"flow", "load"} and closed_as_lost(rows[-1]), name
+    again = reconcile(flow_run_ids=[flow_run_id], url=audit_db)
+    assert (again.inserted, again.lost_closed) == (0, 0)
 
 
 FAST = RetryPolicy.default().override(ErrorType.TRANSIENT, initial_delay=0, jitter=0)
@@ -102,7 +118,11 @@ def many_transitions() -> int:
     return sum(flaky_step(n) for n in range(10))
 
 
-def test_database_down_for_the_whole_run_then_replayed(database_url: str) -> None:
+def test_database_down_for_the_whole_run_then_replayed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows are counted one by one below: no heartbeat rows among them (see test_liveness.py)
+    monkeypatch.setenv("PREFECT_INTEGRATIONS_FAILTRACK_HEARTBEAT_INTERVAL", "0")
     use_database("postgresql+psycopg://postgres@127.0.0.1:1/unreachable")
     recorder = get_recorder()
     state = many_transitions(return_state=True)

@@ -17,6 +17,8 @@ from prefect_failtrack.store.models import (
     Transition,
     UTCDateTime,
     flow_runs,
+    heartbeats,
+    processes,
     transitions,
 )
 from prefect_failtrack.store.sink import SqlalchemyWriter
@@ -28,7 +30,8 @@ from tests.store.test_summaries import a_flow_run, flow_row
 def test_the_columns_are_the_models() -> None:
     assert columns.TRANSITION_COLUMNS == tuple(c.name for c in transitions.c)
     assert columns.SUMMARY_COLUMNS == tuple(c.name for c in flow_runs.c)
-    every = [*transitions.c, *flow_runs.c]
+    # the tables the driver-level path writes (heartbeats too: `liveness.writes`)
+    every = [*transitions.c, *flow_runs.c, *heartbeats.c, *processes.c]
     assert columns.JSON_COLUMNS == {c.name for c in every if isinstance(c.type, JSON)}
     assert columns.TIMESTAMP_COLUMNS == {c.name for c in every if isinstance(c.type, UTCDateTime)}
     assert columns.BOOLEAN_COLUMNS == {c.name for c in every if isinstance(c.type, Boolean)}

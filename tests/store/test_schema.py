@@ -54,6 +54,7 @@ FLOW_RUN_INDEXES = {
         "ended_at", "flow_run_id", "flow_name", "tasks_completed", "tasks_failed", "partial_success",
     ],
 }
+LIVENESS = {"failtrack_processes", "failtrack_heartbeats"}
 CONTRACT_COLUMNS = {
     "id",
     "run_kind",
@@ -109,7 +110,7 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     assert set(found) == {
         "failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE,
         "failtrack_collector_cursors", "failtrack_collector_outbox",
-    }
+    } | LIVENESS
     transitions = found["failtrack_transitions"]
     assert CONTRACT_COLUMNS <= {name for name, _, _ in transitions["columns"]}
     assert transitions["pk"] == ["id"]
@@ -120,6 +121,13 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     flow_runs = found["failtrack_flow_runs"]
     assert flow_runs["pk"] == ["flow_run_id"]
     assert dict(flow_runs["indexes"]) == {k: tuple(v) for k, v in FLOW_RUN_INDEXES.items()}
+    # liveness (revision "liveness"): processes and the runs they hold
+    assert found["failtrack_processes"]["pk"] == ["process_key"]
+    assert found["failtrack_heartbeats"]["pk"] == ["run_id"]
+    assert dict(found["failtrack_heartbeats"]["indexes"]) == {
+        "ix_failtrack_heartbeats_process_key": ("process_key",),
+        "ix_failtrack_heartbeats_flow_run_id": ("flow_run_id",),
+    }
     assert current_revision(database_url) == head_revision()
 
 
@@ -163,7 +171,7 @@ def test_tables_stay_out_of_the_global_sqlmodel_metadata() -> None:
         ours = {
             "failtrack_transitions", "failtrack_flow_runs", "failtrack_collector_cursors",
             "failtrack_collector_outbox",
-        }
+        } | LIVENESS
         assert set(metadata.tables) == ours
         assert not ours & set(SQLModel.metadata.tables)
         assert "someone_elses_table" not in metadata.tables
