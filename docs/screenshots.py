@@ -5,11 +5,14 @@
 Starts a local Prefect server with its UI (its own PREFECT_HOME and audit database
 in a temporary folder), runs the demo (``flows/demo.py --use-configured-api``) and
 the failure report flow (``flows/failure_report.py``) against it, finds the runs and
-artifacts through Prefect's client, and saves three pictures (1400x900):
+artifacts through Prefect's client, and saves four pictures (1400x900 unless said):
 
+- ``flow-runs-class-tags.png`` (1600x900): the runs list filtered by Prefect's tag filter
+  on ``failtrack:PERMANENT`` over the past 7 days: the failed demo run, with one
+  ``failtrack:<CLASS>`` tag per class that failed it;
 - ``flow-run-failure-summary.png``: the failure-summary artifact of the failed demo run;
 - ``task-run-awaiting-retry.png``: the logs of a task run that went to AwaitingRetry,
-  with failtrack's decision line for each retry;
+  with failtrack's decision line for each retry and the one that declines the next;
 - ``report-artifact.png``: the markdown artifact of the failure report flow.
 
 Needs Debian's ``chromium`` (``apt-get install -y chromium``). The test
@@ -22,8 +25,13 @@ prefect/server/api/server.py and prefect/settings/models/server/ui.py). The V2 b
 router (prefect/server/ui-v2/assets/index-*.js) declares
 ``createFileRoute(`/runs/flow-run/$id`)`` (search ``tab``: Logs, TaskRuns, SubflowRuns,
 Artifacts, Details, Parameters, JobVariables), ``/runs/task-run/$id`` (``tab``: Logs,
-Artifacts, TaskInputs, Details) and ``/artifacts/artifact/$id`` (the rendered artifact,
-with its flow run beside it).
+Artifacts, TaskInputs, Details), ``/artifacts/artifact/$id`` (the rendered artifact,
+with its flow run beside it) and ``/runs/`` (the runs list; its search, ``Nb`` in the
+bundle, has ``tab`` (flow-runs, task-runs), ``tags`` (comma-separated; the flow runs
+filter becomes ``tags: {any_: [...]}``), ``range`` (past-hour, past-24-hours,
+past-7-days, past-30-days, today), ``state``, ``flows``, ``deployments``, ``work-pools``,
+``flow-run-search``, ``sort``, ``page``). At 1400 px the list folds a run's sixth tag
+into "+1" and the tag filter shows its chip as "+1"; at 1600 px both show in full.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import httpx
@@ -52,6 +61,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "docs" / "images"
 DEMO_FLOW = "failtrack-demo"
 WINDOW = (1400, 900)
+#: The tag the runs list picture filters on: the demo's flow run fails PERMANENT itself.
+CLASS_FILTER = "failtrack:PERMANENT"
 #: Chromium's flags that this machine requires, whatever else is asked of it.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 #: Virtual time (ms) a page gets to fetch and render; the longer ones only if it was not enough.
@@ -182,6 +193,7 @@ def run_examples(server: UIServer, timeout: float = 180) -> None:
 class Targets:
     flow_run_id: UUID
     flow_run_name: str
+    flow_run_tags: list[str]  # its failtrack:<CLASS> tags
     summary_artifact_id: UUID
     task_run_id: UUID
     task_run_name: str
@@ -189,8 +201,9 @@ class Targets:
 
 
 def find_targets(api_url: str, timeout: float = 30) -> Targets:
-    """Through Prefect's client: the failed demo run and its failure summary, the task run
-    with the most AwaitingRetry states in its history, the latest failure report.
+    """Through Prefect's client: the failed demo run (with its ``failtrack:`` tags) and its
+    failure summary, the task run with the most AwaitingRetry states in its history, the
+    latest failure report.
 
     Task states reach the API through events, so this polls until all are there."""
     from prefect.client.orchestration import get_client
@@ -206,6 +219,7 @@ def find_targets(api_url: str, timeout: float = 30) -> Targets:
     from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from prefect_failtrack.capture.flow_end import TAG_PREFIX
     from prefect_failtrack.capture.summary import artifact_key
     from prefect_failtrack.reports.publish import REPORT_KEY
 
@@ -223,6 +237,7 @@ def find_targets(api_url: str, timeout: float = 30) -> Targets:
             summaries = failed and latest_artifact(
                 client, artifact_key(DEMO_FLOW), flow_run_id=failed[0].id)
             reports = latest_artifact(client, REPORT_KEY)
+            tags = [t for t in (failed[0].tags if failed else []) if t.startswith(TAG_PREFIX)]
             retried: list[tuple[int, str, UUID]] = []
             if failed:
                 for task_run in client.read_task_runs(
@@ -233,16 +248,17 @@ def find_targets(api_url: str, timeout: float = 30) -> Targets:
                     waits = sum(1 for s in states if s.name == "AwaitingRetry")
                     if waits:
                         retried.append((waits, task_run.name, task_run.id))
-            if failed and summaries and reports and retried:
+            if failed and summaries and reports and retried and CLASS_FILTER in tags:
                 _, task_name, task_id = max(retried)
                 return Targets(
-                    flow_run_id=failed[0].id, flow_run_name=failed[0].name,
+                    flow_run_id=failed[0].id, flow_run_name=failed[0].name, flow_run_tags=tags,
                     summary_artifact_id=summaries[0].id,
                     task_run_id=task_id, task_run_name=task_name,
                     report_artifact_id=reports[0].id,
                 )
-            problem = (f"failed demo runs: {len(failed)}, summaries: {len(summaries or [])}, "
-                       f"reports: {len(reports)}, task runs with AwaitingRetry: {len(retried)}")
+            problem = (f"failed demo runs: {len(failed)}, its tags: {tags}, "
+                       f"summaries: {len(summaries or [])}, reports: {len(reports)}, "
+                       f"task runs with AwaitingRetry: {len(retried)}")
             time.sleep(0.5)
     raise RuntimeError(f"the UI has not got what the pictures show ({problem})")
 
@@ -271,23 +287,35 @@ class Page:
     filename: str
     route: str  # below the UI's root, e.g. /v2/runs/task-run/<id>
     expect: Sequence[str] = field(default_factory=tuple)
+    window: tuple[int, int] = WINDOW
 
 
 def pages(t: Targets) -> list[Page]:
+    runs_search = urlencode({"tags": CLASS_FILTER, "range": "past-7-days"})
     return [
+        Page(
+            "flow-runs-class-tags.png",
+            f"/v2/runs/?{runs_search}",
+            # the filter (only the failed demo run passes it), the run, each of its class tags
+            ("Past 7 days", "1 Flow run", t.flow_run_name, "Failed", *t.flow_run_tags),
+            window=(1600, 900),
+        ),
         Page(
             "flow-run-failure-summary.png",
             f"/v2/artifacts/artifact/{t.summary_artifact_id}",
-            (f"Flow run '{t.flow_run_name}' ended Failed", "What went wrong",
+            (f"Flow run '{t.flow_run_name}' ended Failed",
+             "1 never ran because an upstream run failed (DEPENDENCY)", "What went wrong",
              "TRANSIENT, a temporary problem", "retries exhausted", "PERMANENT",
              "Details for debugging"),
         ),
         Page(
             "task-run-awaiting-retry.png",
             f"/v2/runs/task-run/{t.task_run_id}?tab=Logs",
-            # failtrack's decision line, then Prefect's own retry scheduling (AwaitingRetry)
+            # failtrack's decision line, then Prefect's own retry scheduling (AwaitingRetry);
+            # at the end failtrack's refusal, with the traceback
             (t.task_run_name, f"failtrack: {t.task_run_name} — TRANSIENT", "retry in",
-             "Retry 1/", "will start", "retries exhausted"),
+             "(TRANSIENT budget 1/", "Retry 1/", "will start",
+             "not retried: TRANSIENT budget spent", "Traceback (most recent call last)"),
         ),
         Page(
             "report-artifact.png",
@@ -331,7 +359,7 @@ def capture(base_url: str, page: Page, out_dir: Path | None = None) -> str:
     target = out_dir / page.filename if out_dir is not None else None
     missing: list[str] = []
     for budget in BUDGETS_MS:
-        text = page_text(load(base_url + page.route, target, budget))
+        text = page_text(load(base_url + page.route, target, budget, page.window))
         missing = [e for e in page.expect if e not in text]
         if not missing:
             return text

@@ -53,7 +53,12 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
 
 @pytest.mark.parametrize(
     "filename",
-    ["flow-run-failure-summary.png", "task-run-awaiting-retry.png", "report-artifact.png"],
+    [
+        "flow-runs-class-tags.png",
+        "flow-run-failure-summary.png",
+        "task-run-awaiting-retry.png",
+        "report-artifact.png",
+    ],
 )
 def test_ui_page_shows_failtrack(
     ui: tuple[Any, Any], filename: str, tmp_path: Path
@@ -66,3 +71,12 @@ def test_ui_page_shows_failtrack(
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert 10_000 < picture.stat().st_size < shots.PNG_LIMIT
 
+
+def test_runs_list_checks_every_class_tag(ui: tuple[Any, Any]) -> None:
+    """The runs list page expects every ``failtrack:<CLASS>`` tag read back from the failed
+    demo run (so the page check above is not vacuous), the filtered class among them."""
+    _, targets = ui
+    (page,) = [p for p in shots.pages(targets) if p.filename == "flow-runs-class-tags.png"]
+    assert shots.CLASS_FILTER in targets.flow_run_tags
+    assert {"failtrack:TRANSIENT", "failtrack:DEPENDENCY"} <= set(targets.flow_run_tags)
+    assert set(targets.flow_run_tags) <= set(page.expect)
