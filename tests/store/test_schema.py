@@ -41,7 +41,11 @@ TRANSITION_INDEXES = {
     "ix_failtrack_transitions_retry_waits": [
         "run_id", "run_count", "from_state", "duration_in_state_ms",
     ],
+    # revision "resilience" (both partial): failures by dependency, Failed rows (dead letters)
+    "ix_failtrack_transitions_dependency": ["dependency", "occurred_at"],
+    "ix_failtrack_transitions_failed": ["occurred_at", "run_kind", "flow_run_id", "to_state_type"],
 }
+RESILIENCE_TABLES = {"failtrack_circuits", "failtrack_circuit_failures", "failtrack_requeues"}
 FLOW_RUN_INDEXES = {
     "ix_failtrack_flow_runs_ended_at": ["ended_at"],
     # revision 0002
@@ -102,7 +106,11 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     upgrade(database_url)
 
     found = schema(database_url)
-    assert set(found) == {"failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE}
+    assert set(found) == {"failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE,
+                          *RESILIENCE_TABLES}
+    assert found["failtrack_circuits"]["pk"] == ["dependency"]
+    assert found["failtrack_circuit_failures"]["pk"] == ["dependency", "run_id"]
+    assert found["failtrack_requeues"]["pk"] == ["flow_run_id"]
     transitions = found["failtrack_transitions"]
     assert CONTRACT_COLUMNS <= {name for name, _, _ in transitions["columns"]}
     assert transitions["pk"] == ["id"]
@@ -153,7 +161,8 @@ def test_tables_stay_out_of_the_global_sqlmodel_metadata() -> None:
     try:
         assert FailtrackModel.metadata is not SQLModel.metadata
         assert Transition.metadata is FlowRunSummary.metadata is metadata
-        assert set(metadata.tables) == {"failtrack_transitions", "failtrack_flow_runs"}
+        assert set(metadata.tables) == {"failtrack_transitions", "failtrack_flow_runs",
+                                        *RESILIENCE_TABLES}
         assert not {"failtrack_transitions", "failtrack_flow_runs"} & set(SQLModel.metadata.tables)
         assert "someone_elses_table" not in metadata.tables
     finally:

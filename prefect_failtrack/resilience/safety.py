@@ -1,0 +1,88 @@
+"""Resilience never changes a flow's outcome: its errors are logged and counted, not raised.
+
+`neutral` guards an entry point (the answer on error is the neutral one: no circuit, no
+dependency); `bounded` runs a database call in a daemon thread and waits for it a
+bounded time (a database that hangs must not hang a task; a daemon thread, so a call
+that never returns does not hold the process at exit).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from prefect.logging import get_logger
+
+logger = get_logger("prefect_failtrack.resilience")
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+STORE_TIMEOUT_S = 5.0
+"""Longest a task waits for one breaker read or write (SQLite's busy timeout is 5 s too)."""
+
+
+class _Errors:
+    """How often resilience caught its own failure (drills and tests read it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> int:
+        with self.lock:
+            self.count += 1
+            return self.count
+
+
+ERRORS = _Errors()
+
+
+class StoreTimeout(TimeoutError):
+    """A breaker read or write took longer than `STORE_TIMEOUT_S`."""
+
+
+def neutral(default: Any = None) -> Callable[[F], F]:
+    """Log and count any error of the decorated function, and answer `default` instead."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def safe(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                count = ERRORS.add()
+                logger.warning(
+                    "failtrack: %s failed (%s: %s); the run goes on as if no circuit were "
+                    "involved [%d so far].", fn.__name__, type(exc).__name__, exc, count,
+                    exc_info=count <= 3,
+                )
+                return default
+
+        return safe  # type: ignore[return-value]
+
+    return wrap
+
+
+def bounded(call: Callable[[], T], timeout: float = STORE_TIMEOUT_S) -> T:
+    """``call()`` in a daemon thread; its result, or its error, or `StoreTimeout`."""
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append((True, call()))
+        except BaseException as exc:  # handed to the caller, who decides
+            box.append((False, exc))
+
+    worker = threading.Thread(target=run, name="failtrack-breaker-store", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not box:
+        raise StoreTimeout(f"the audit database did not answer within {timeout:.0f} s")
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+__all__ = ["ERRORS", "STORE_TIMEOUT_S", "StoreTimeout", "bounded", "neutral"]
