@@ -33,6 +33,10 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from ..classification import Classification, RuleSet, classify
 from ..policy import RetryDecision, RetryPolicy
 from ..redaction import get_redactor
+from ..resilience import retrying as circuits  # resilience: the circuit of a failure's dependency
+from ..resilience.dependencies import DependencySpec  # resilience
+from ..resilience.parameters import stored_parameters  # resilience
+from ..resilience.summary import circuit_section  # resilience
 from . import events, rows
 from . import summary as failure_summary
 from .bridge import choose_delay, clear_delay
@@ -162,6 +166,7 @@ class Tracker:
     policy: RetryPolicy = field(default_factory=RetryPolicy.default)
     rules: RuleSet = field(default_factory=RuleSet)
     origin: str | None = None
+    dependency: DependencySpec = None  # resilience: tracked_task(dependency=...)
 
     # ----------------------------------------------------------------- common
 
@@ -227,7 +232,8 @@ class Tracker:
     def _state_transition(self, run_kind: str, run: Any, state: Any, flow_run_id: Any,
                           name: str, extra: dict[str, Any] | None = None,
                           entry: RunEntry | None = None,
-                          context: tuple[str | None, Any] | None = None) -> RunEntry:
+                          context: tuple[str | None, Any] | None = None,
+                          metadata: dict[str, Any] | None = None) -> RunEntry:
         if entry is None:
             entry = LEDGER.run(_iso_id(run.id))
         run_count = None
@@ -237,6 +243,7 @@ class Tracker:
             entry, run_kind=run_kind, run=run, state_name=state.name,
             state_type=state.type.value, at=state.timestamp, row_id=state.id,
             flow_run_id=flow_run_id, name=name, extra=extra, run_count=run_count, context=context,
+            metadata=metadata,
         )
         return entry
 
@@ -290,16 +297,25 @@ class Tracker:
         if task_run.flow_run_id is not None:
             LEDGER.flow(_iso_id(task_run.flow_run_id)).tasks[run_id] = state.type.value
         LEDGER.forget_run(run_id)
+        circuits.on_completed(task_run.id)  # resilience: a success after a circuit wait closes it
 
     @guarded()
     def on_task_failure(self, task: Any, task_run: Any, state: Any) -> None:
         WATCH.settle(task_run.id, forget=True)
         entry = LEDGER.run(str(task_run.id))
         classification = self.classify(entry, exception_of(state), state.message)
+        # resilience: the run's dependency, and DEPENDENCY when it gave up on an open circuit
+        circuit = circuits.on_final_failure(
+            self.dependency, task_run, entry.exception, classification
+        )
+        if circuit is not None:
+            classification = entry.classification = circuit[0]
         decision = self.policy.decide(classification, entry.spent)
         self._decision_log(decision, task_run.name, logging.ERROR)
         extra = rows.error_columns(entry.exception, classification)
         extra["retries_left"] = 0
+        if circuit is not None:
+            extra["dependency"] = circuit[1]  # resilience
         self._state_transition(
             "task", task_run, state, _iso_id(task_run.flow_run_id), task.name, extra
         )
@@ -334,6 +350,18 @@ class Tracker:
         WATCH.settle(task_run.id)  # its Running row before the AwaitingRetry one
         entry = LEDGER.run(str(task_run.id))
         classification = self.classify(entry, exception_of(state), state.message)
+        # resilience: an open circuit on the failure's dependency decides instead of the class
+        circuit = circuits.on_retry_condition(
+            self.dependency, task_run, entry.exception, classification
+        )
+        if circuit is not None and circuit.give_up is not None:
+            entry.classification = circuit.give_up  # fails fast, DEPENDENCY (a dead letter)
+            _run_logger().error("failtrack: %s — %s", task_run.name,
+                                get_redactor().redact(circuit.message))
+            return False
+        if circuit is not None and circuit.wait:
+            return self._wait_on_circuit(task, task_run, state, entry, classification, circuit,
+                                         user_condition)
         decision = self.policy.decide(classification, entry.spent)
         if decision.retry and user_condition is not None and not _ask(user_condition, task, task_run, state):
             _run_logger().info(
@@ -349,6 +377,8 @@ class Tracker:
         now = datetime.now(UTC)
         run_id = str(task_run.id)
         extra = {**rows.error_columns(entry.exception, classification), **rows.decision_columns(decision, now)}
+        if circuit is not None:
+            extra["dependency"] = circuit.dependency  # resilience
         self._record(
             entry, run_kind="task", run=task_run, state_name="AwaitingRetry", state_type="SCHEDULED",
             at=now, row_id=rows.synthetic_id(run_id, "AwaitingRetry", task_run.run_count),
@@ -359,11 +389,43 @@ class Tracker:
             LEDGER.flow(str(task_run.flow_run_id)).retries_spent += 1
         return True
 
+    def _wait_on_circuit(
+        self, task: Any, task_run: Any, state: Any, entry: RunEntry,
+        classification: Classification, circuit: circuits.CircuitVerdict,
+        user_condition: Callable[..., Any] | None,
+    ) -> bool:
+        """resilience: an AwaitingRetry until the circuit's next look, no class attempt spent
+        (Prefect counts it among the task's retries all the same: see resilience/)."""
+        if (user_condition is not None and not isinstance(entry.exception, circuits.CircuitOpen)
+                and not _ask(user_condition, task, task_run, state)):
+            return False
+        now = datetime.now(UTC)
+        delay = max((circuit.until - now).total_seconds(), 0.0)  # type: ignore[operator]
+        choose_delay(delay)
+        _run_logger().warning("failtrack: %s — %s", task_run.name,
+                              get_redactor().redact(circuit.message))
+        kind = classification.error_type
+        extra = {
+            **rows.error_columns(entry.exception, classification),
+            "dependency": circuit.dependency,
+            "retry_delay_s": round(delay, 3),
+            "retries_left": max(self.policy.classes[kind].max_retries - entry.spent[kind], 0),
+            "scheduled_at": circuit.until,
+        }
+        self._record(
+            entry, run_kind="task", run=task_run, state_name="AwaitingRetry", state_type="SCHEDULED",
+            at=now, row_id=rows.synthetic_id(str(task_run.id), "AwaitingRetry", task_run.run_count),
+            flow_run_id=_iso_id(task_run.flow_run_id), name=task.name, extra=extra,
+            metadata={"decision": circuit.message, "circuit_wait": circuit.waits},
+        )
+        return True
+
     # ------------------------------------------------------------------ flows
 
     @guarded()
     def on_flow_running(self, flow: Any, flow_run: Any, state: Any) -> None:
-        self._state_transition("flow", flow_run, state, str(flow_run.id), flow.name)
+        self._state_transition("flow", flow_run, state, str(flow_run.id), flow.name,
+                               metadata=stored_parameters(flow_run))  # resilience: for requeue
         summary = LEDGER.flow(str(flow_run.id))
         if summary.started_at is None:
             summary.started_at = state.timestamp
@@ -548,6 +610,7 @@ def _publish_failure_summary(
 ) -> None:
     flow_failure = (classification, columns.get("error_message"), columns.get("fingerprint"))
     markdown = failure_summary.render(flow_run.name, state.name, entry, flow_failure)
+    markdown += circuit_section(str(flow_run.id))  # resilience: dependencies, open circuits
     failure_summary.publish(flow_run, flow.name, markdown)
 
 
