@@ -40,6 +40,7 @@ from .classification import (
     TypeRule,
 )
 from .policy import RetryPolicy
+from .resilience.circuit_settings import CircuitDefaults  # resilience
 
 RuleKind = Literal["type", "message", "http_status", "sqlstate", "cloud_code"]
 _SQLSTATE = re.compile(r"^[0-9A-Z]{2}(?:[0-9A-Z]{3})?$")
@@ -121,6 +122,16 @@ class ReportThresholds(BaseModel):
         default=0, ge=0,
         description="Alert when more failure patterns than this appeared for the first time.",
     )
+    # resilience
+    dead_letters_growing: int | None = Field(
+        default=0, ge=0,
+        description="Alert when the dead letters grew by more than this over the window "
+        "(arrived minus requeued).",
+    )
+    circuit_open_minutes: float | None = Field(
+        default=30.0, ge=0,
+        description="Alert when a circuit has been open for longer than this, in minutes.",
+    )
 
 
 class FailtrackConfig(Block):
@@ -174,6 +185,10 @@ class FailtrackConfig(Block):
     stuck_after_minutes: float = Field(
         default=30.0, gt=0,
         description="A run in a non-final state for longer than this counts as stuck.",
+    )
+    circuits: CircuitDefaults = Field(  # resilience
+        default_factory=CircuitDefaults,
+        description="The circuit breaker: defaults, and settings per dependency.",
     )
 
     @model_validator(mode="after")

@@ -268,3 +268,4 @@ def _first_line(exc: BaseException) -> str:
 
 
 from . import cli_audit  # noqa: F401  (its commands: report, patterns, timeline, stuck, prune)
+from . import cli_resilience  # noqa: E402,F401  (resilience: circuits, dead-letters, requeue)

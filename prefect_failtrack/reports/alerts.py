@@ -9,7 +9,10 @@ The figures:
   (`RetryStats.exhausted` summed);
 - ``stuck_runs``: `FailureReport.stuck_runs`;
 - ``new_patterns``: patterns seen for the first time in the window
-  (`Pattern.is_new`, among the report's top patterns).
+  (`Pattern.is_new`, among the report's top patterns);
+- ``dead_letters_growing``: dead letters that arrived in the window minus those
+  requeued in it (``prefect_failtrack.resilience.report``);
+- ``circuit_open_minutes``: minutes the longest-open circuit has been open.
 
 `notify` sends one message, through a Prefect notification block, only when
 at least one threshold is crossed.
@@ -26,6 +29,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import BaseModel
 
 from ..blocks import ReportThresholds
+from ..resilience.report import longest_open_minutes  # resilience
 from .models import FailureReport
 
 logger = get_logger("prefect_failtrack.reports.alerts")
@@ -46,6 +50,9 @@ def _figures(report: FailureReport) -> dict[str, float]:
         "retries_exhausted": sum(stats.exhausted for stats in report.retry_effectiveness),
         "stuck_runs": len(report.stuck_runs),
         "new_patterns": sum(1 for pattern in report.patterns if pattern.is_new),
+        # resilience
+        "dead_letters_growing": report.resilience.dead_letters.growth,
+        "circuit_open_minutes": longest_open_minutes(report.resilience),
     }
 
 
@@ -59,6 +66,13 @@ def _describe(threshold: str, value: float, limit: float, report: FailureReport)
         return f"{value:.0f} run(s) failed after exhausting their retries (more than {limit:.0f})"
     if threshold == "stuck_runs":
         return f"{value:.0f} run(s) stuck (more than {limit:.0f})"
+    if threshold == "dead_letters_growing":  # resilience
+        letters = report.resilience.dead_letters
+        return (f"dead letters grew by {value:.0f} ({letters.arrived} arrived, {letters.requeued} "
+                f"requeued; more than {limit:.0f}); {letters.waiting} wait to be requeued")
+    if threshold == "circuit_open_minutes":  # resilience
+        open_ones = ", ".join(v.dependency for v in report.resilience.open_circuits)
+        return f"a circuit has been open for {value:.0f} minutes (more than {limit:.0f}): {open_ones}"
     return f"{value:.0f} new failure pattern(s) (more than {limit:.0f})"
 
 

@@ -16,6 +16,7 @@ from .rates import failures_by_class, flow_rates, partial_runs, task_rates
 from .retries import retry_effectiveness
 from .scope import Scope
 from .stuck import stuck_runs
+from ..resilience.report import resilience_figures  # resilience
 
 DEFAULT_SINCE = timedelta(hours=24)
 DEFAULT_STUCK_AFTER = timedelta(minutes=30)
@@ -57,6 +58,7 @@ def build_report(
             "patterns": partial(top_patterns, top=top, quiet_period=quiet_period),
             "retries": retry_effectiveness,
             "partial": partial_runs,
+            "resilience": resilience_figures,  # resilience
         },
     )
     flows, groups = found["flows"], found["profile"]
@@ -78,6 +80,7 @@ def build_report(
         partial_success_runs=found["partial"],
         slowest_states=slowest_states(groups, top=top),
         generated_at=datetime.now(UTC),
+        resilience=found["resilience"],  # resilience
     )
 
 

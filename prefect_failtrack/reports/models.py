@@ -10,6 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ..resilience.report import ResilienceFigures  # resilience
+
 
 class RunRate(BaseModel):
     """How often the runs of one flow (or one task) ended failed in the window."""
@@ -103,6 +105,10 @@ class FailureReport(BaseModel):
     partial_success_runs: list[PartialRun]
     slowest_states: list[SlowState]
     generated_at: datetime
+    resilience: ResilienceFigures = Field(  # resilience
+        default_factory=ResilienceFigures,
+        description="Open circuits, failures per dependency, dead letters of the window.",
+    )
 
 
 class PatternReport(BaseModel):
@@ -143,6 +149,7 @@ class TimelineEntry(BaseModel):
     error_message: str | None
     reason: str | None
     retry_delay_s: float | None
+    dependency: str | None = None  # resilience
 
 
 class Timeline(BaseModel):

@@ -29,6 +29,7 @@ from ..store.database import ensure_schema, get_engine
 from .alerts import Alert, evaluate, notify
 from .models import FailureReport
 from .render import RETRY_COLUMNS, retry_cells
+from ..resilience.report import markdown_lines as resilience_markdown  # resilience
 
 logger = get_logger("prefect_failtrack.reports.publish")
 
@@ -186,6 +187,7 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
             )
             + _more(len(report.partial_success_runs), "failtrack report --json")
         )
+    md += resilience_markdown(report.resilience)  # resilience: circuits, dead letters
     md.append(f"_Generated {report.generated_at:%Y-%m-%d %H:%M:%S} UTC by prefect-failtrack._")
     return "\n".join(md)
 

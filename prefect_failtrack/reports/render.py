@@ -162,6 +162,7 @@ def render_report(report: FailureReport, console: Console) -> None:
         ),
         total=len(partial),
     )
+    render_resilience(report, console)  # resilience
     _table(
         console,
         "Where the time goes",
@@ -171,6 +172,26 @@ def render_report(report: FailureReport, console: Console) -> None:
             for s in report.slowest_states
         ),
     )
+
+
+def render_resilience(report: FailureReport, console: Console) -> None:
+    """resilience: open circuits, failures by dependency, dead letters."""
+    figures = report.resilience
+    _table(
+        console, "Open circuits", ("dependency", "state", "since", "minutes", "failures"),
+        ((v.dependency, v.state, _when(v.since), f"{v.open_minutes or 0:.0f}",
+          v.failures_in_window) for v in figures.open_circuits),  # fmt: skip
+    )
+    _table(
+        console, "Failures by dependency", ("dependency", "failed task runs", "retries"),
+        ((d.dependency, d.failed_runs, d.retries) for d in figures.dependencies[:LISTED]),
+        total=len(figures.dependencies),
+    )
+    letters = figures.dead_letters
+    if letters.arrived or letters.requeued:
+        _say(console, f"Dead letters: {letters.arrived} arrived in the window, {letters.waiting} "
+                      f"waiting ({letters.cannot_requeue} without a deployment), "
+                      f"{letters.requeued} requeued; `failtrack dead-letters` lists them.")
 
 
 RETRY_COLUMNS = ("class", "retried runs", "recovered", "exhausted", "retries", "waiting (s)")
@@ -208,7 +229,8 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
     _table(
         console,
         f"Flow run {timeline.flow_run_id}",
-        ("at", "run", "name", "from", "to", "attempt", "in previous (s)", "class", "message"),
+        ("at", "run", "name", "from", "to", "attempt", "in previous (s)", "class", "message",
+         "dependency"),  # resilience: the dependency column
         (
             (
                 _when(t.occurred_at),
@@ -222,6 +244,7 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
                 else "-",
                 t.error_type or "",
                 _short(t.error_message, 60),
+                t.dependency or "",  # resilience
             )
             for t in timeline.transitions
         ),
