@@ -7,12 +7,15 @@ Examples:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
 from prefect.settings import get_current_settings
 from prefect.settings.base import PrefectBaseSettings, build_settings_config
 from prefect.logging import get_logger
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import NoDecode
 
 from .resilience.circuit_settings import CircuitSettings, Distinct  # resilience
 
@@ -107,7 +110,9 @@ class FailtrackSettings(PrefectBaseSettings):
     circuit_cache_seconds: float = Field(
         default=1.0, ge=0, description="How long a process trusts a circuit state it has read."
     )
-    circuits: dict[str, CircuitSettings] = Field(
+    # NoDecode: the environment's text reaches the validator below, so that text that is not
+    # JSON fails validation (tolerant_settings then falls back) instead of failing the source.
+    circuits: Annotated[dict[str, CircuitSettings], NoDecode] = Field(
         default_factory=dict,
         description='Per dependency, what differs, as JSON: {"warehouse": {"threshold": 10}}.',
     )
@@ -115,6 +120,16 @@ class FailtrackSettings(PrefectBaseSettings):
         default=False,
         description="When a circuit closes, requeue the dead letters of its dependency.",
     )
+
+    @field_validator("circuits", mode="before")
+    @classmethod
+    def _circuits_json(cls, value: Any) -> Any:  # resilience
+        if isinstance(value, str | bytes):
+            try:
+                return json.loads(value or "{}")
+            except ValueError as error:
+                raise ValueError(f"not JSON ({error})") from None
+        return value
 
     def resolved_home(self) -> Path:
         return (self.home or default_home()).expanduser()

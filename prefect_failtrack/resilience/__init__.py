@@ -127,6 +127,7 @@ Never changing an outcome (`safety`)
     Every entry point here is guarded: an error is logged and counted
     (`safety.ERRORS`), and the answer is the neutral one (no circuit, no
     dependency). Database calls of the breaker run in a short-lived daemon thread,
-    joined for ``STORE_TIMEOUT_S`` at most; a store that fails or hangs is left
-    alone for a growing while (the breaker is then open-handed).
+    joined for ``STORE_TIMEOUT_S`` (2 s) at most; a store that fails is left alone
+    for a growing while (1 s, doubling up to 60 s), one that hangs for 30 s at
+    least; meanwhile circuits read as closed.
 """

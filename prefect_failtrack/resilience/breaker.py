@@ -20,7 +20,7 @@ from prefect.logging import get_logger
 
 from ..settings import FailtrackSettings
 from .circuit_settings import CircuitDefaults, Limits, resolve
-from .safety import ERRORS, bounded
+from .safety import ERRORS, StoreTimeout, bounded
 
 if TYPE_CHECKING:  # the store (and SQLAlchemy) is imported at first use, not with capture
     from .circuit_store import CircuitRow, Recorded
@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # the store (and SQLAlchemy) is imported at first use, not wi
 logger = get_logger("prefect_failtrack.resilience")
 T = TypeVar("T")
 FIRST_BACKOFF_S = 1.0
+HUNG_BACKOFF_S = 30.0
+"""A store that did not answer in time is left alone longer than one that failed at once."""
 MAX_BACKOFF_S = 60.0
 
 #: Settings -> the `Limits` field each one sets, when it is set.
@@ -130,6 +132,8 @@ class Breaker:
         except Exception as exc:
             with self._lock:
                 first, self._outage = not self._outage, True
+                if isinstance(exc, StoreTimeout):
+                    self._backoff = max(self._backoff, HUNG_BACKOFF_S)
                 self._down_until = time.monotonic() + self._backoff
                 wait, self._backoff = self._backoff, min(self._backoff * 2, MAX_BACKOFF_S)
             if first:
@@ -145,6 +149,11 @@ class Breaker:
             self._outage = False
         self._backoff = FIRST_BACKOFF_S
         return result
+
+    def read(self, work: Callable[[Any], T]) -> T:
+        """`work(connection)` on the audit database, as the breaker's own reads are made
+        (bounded in time, not tried again for a while after an error: `Unavailable`)."""
+        return self._call(work)
 
     def _remember(self, dependency: str, row: CircuitRow | None) -> CircuitRow | None:
         self._cache[dependency] = (time.monotonic() + self.settings.circuit_cache_seconds, row)

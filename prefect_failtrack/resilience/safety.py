@@ -18,8 +18,10 @@ from prefect.logging import get_logger
 logger = get_logger("prefect_failtrack.resilience")
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-STORE_TIMEOUT_S = 5.0
-"""Longest a task waits for one breaker read or write (SQLite's busy timeout is 5 s too)."""
+STORE_TIMEOUT_S = 2.0
+"""Longest a task waits for one breaker read or write. Past it the breaker reads circuits as
+closed for a while (`breaker.HUNG_BACKOFF_S`): a database that hangs costs a process one
+such wait per half-minute or so, not one per task."""
 
 
 class _Errors:

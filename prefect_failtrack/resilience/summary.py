@@ -2,15 +2,16 @@
 circuits are open.
 
 Read from the audit table (the flow-end hook has flushed the recorder before it builds the
-summary), so it holds whatever process ran the tasks; bounded in time like every breaker
-read; an empty string when there is nothing to say or the store cannot tell.
+summary), so it holds whatever process ran the tasks; through the breaker's store path
+(bounded in time, left alone after an error); an empty string when there is nothing to say
+or the store cannot tell.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .safety import bounded, neutral
+from .safety import neutral
 
 LISTED = 20
 
@@ -22,10 +23,13 @@ def _cell(text: Any) -> str:
 @neutral(default="")
 def circuit_section(flow_run_id: str) -> str:
     """Markdown to append to the failure summary of `flow_run_id` ("" when none applies)."""
-    from .breaker import get_breaker
+    from .breaker import Unavailable, get_breaker
 
     breaker = get_breaker()
-    hit = bounded(lambda: _failed_dependencies(breaker.url, flow_run_id))
+    try:
+        hit = breaker.read(lambda connection: _failed_dependencies(connection, flow_run_id))
+    except Unavailable:
+        return ""
     if not hit:
         return ""
     md = ["", "## Dependencies", "", "| run | dependency | class | circuit |", "|---|---|---|---|"]
@@ -46,21 +50,18 @@ def circuit_section(flow_run_id: str) -> str:
     return "\n".join(md)
 
 
-def _failed_dependencies(url: str, flow_run_id: str) -> list[tuple[str, str, str]]:
+def _failed_dependencies(connection: Any, flow_run_id: str) -> list[tuple[str, str, str]]:
     from sqlalchemy import select
 
-    from ..store.database import ensure_schema, get_engine
     from ..store.models import transitions as t
 
-    ensure_schema(url)
     query = (
         select(t.c.name, t.c.dependency, t.c.error_type)
         .where(t.c.flow_run_id == flow_run_id, t.c.to_state_type == "FAILED",
                t.c.dependency.is_not(None))
         .order_by(t.c.occurred_at)
     )
-    with get_engine(url).connect() as connection:
-        return [(r.name, r.dependency, r.error_type or "-") for r in connection.execute(query)]
+    return [(r.name, r.dependency, r.error_type or "-") for r in connection.execute(query)]
 
 
 __all__ = ["circuit_section"]
