@@ -172,12 +172,13 @@ class Breaker:
 
     # ------------------------------------------------------------------ verdicts
 
-    def admit(self, dependency: str, run_id: str) -> Admission:
-        """May `run_id` call `dependency` now? (A closed circuit answers from the cache.)"""
+    def admit(self, dependency: str, run: Any) -> Admission:
+        """May the run `run` (its id) call `dependency` now? A closed circuit answers from
+        the cache, with `CALL` itself."""
         row = self.state(dependency)
-        if row is None or not row.is_open():
+        if row is None or row.state != "open":
             return CALL
-        now = utcnow()
+        now, run_id = utcnow(), str(run)
         if not row.half_open(now):
             return Admission("wait", row, row.open_until)
         if row.probe_run_id == run_id and row.probe_until is not None and row.probe_until > now:
@@ -274,15 +275,18 @@ def _first_line(exc: BaseException) -> str:
 
 
 _breaker: Breaker | None = None
+_capture_settings: Callable[[], FailtrackSettings] | None = None
 _breaker_lock = threading.Lock()
 
 
 def get_breaker() -> Breaker:
     """This process's breaker, for the settings capture reads (`capture.rows.settings`)."""
-    global _breaker
-    from ..capture.rows import settings as capture_settings
+    global _breaker, _capture_settings
+    if _capture_settings is None:
+        from ..capture.rows import settings as capture_settings
 
-    settings = capture_settings()
+        _capture_settings = capture_settings
+    settings = _capture_settings()
     breaker = _breaker
     if breaker is None or breaker.settings is not settings:
         with _breaker_lock:

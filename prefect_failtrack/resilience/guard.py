@@ -51,7 +51,9 @@ class CircuitGuard:
         self.__code__ = fn.__code__
         self.__defaults__ = fn.__defaults__
         self.__kwdefaults__ = fn.__kwdefaults__
-        self.failtrack_dependency = dependency
+        # a name is tidied once here; a function is called with each run's parameters
+        self.failtrack_dependency = (dependency.strip() or None) if isinstance(dependency, str) \
+            else dependency
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fn = self.__wrapped__  # type: ignore[attr-defined]
@@ -84,9 +86,15 @@ def guard(fn: Any, dependency: DependencySpec) -> Any:
 def _ask(dependency: DependencySpec) -> tuple[str, str, str, Any, datetime | None] | None:
     """``(verdict, dependency, run id, circuit, until)`` for the current task run, or ``None``
     (no task run, no dependency, no breaker): see `retrying.admit`."""
-    from .retrying import admit
+    global _admit
+    if _admit is None:
+        from .retrying import admit
 
-    return admit(dependency)
+        _admit = admit
+    return _admit(dependency)
+
+
+_admit: Any = None
 
 
 async def _probe_async(coroutine: Any, ticket: tuple[str, str]) -> Any:

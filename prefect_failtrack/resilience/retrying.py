@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from prefect.context import TaskRunContext
 
 from ..classification import Classification, ErrorType
-from .breaker import get_breaker, utcnow
+from .breaker import CALL, get_breaker, utcnow
 from .dependencies import DependencySpec, declared, dependency_of
 from .guard import CircuitOpen
 from .safety import neutral
@@ -100,16 +100,20 @@ def admit(spec: DependencySpec) -> tuple[str, str, str, CircuitRow | None, datet
     if ctx is None or ctx.task_run is None:
         return None
     run_id = ctx.task_run.id
-    memo = RUNS.peek(run_id)
-    name = memo.dependency if memo is not None and memo.dependency else None
+    memo = RUNS.runs.get(run_id)  # a read without the lock: the common case costs little
+    name = memo.dependency if memo is not None else None
     if name is None:
-        name = declared(spec, ctx.parameters)
-        if name is None:
+        if spec is None:
+            return None
+        name = spec if type(spec) is str else declared(spec, ctx.parameters)
+        if not name:
             return None
     breaker = get_breaker()
     if not breaker.enabled(name):
         return None
-    admission = breaker.admit(name, str(run_id))
+    admission = breaker.admit(name, run_id)
+    if admission is CALL:
+        return None
     if admission.verdict == "probe":
         memo = memo or RUNS.get(run_id)
         memo.dependency, memo.probe = name, True
