@@ -40,7 +40,7 @@ from .classification import (
     TypeRule,
 )
 from .policy import RetryPolicy
-from .resilience.circuit_settings import CircuitDefaults  # resilience
+from .resilience.circuit_settings import CircuitConfig  # resilience
 
 RuleKind = Literal["type", "message", "http_status", "sqlstate", "cloud_code"]
 _SQLSTATE = re.compile(r"^[0-9A-Z]{2}(?:[0-9A-Z]{3})?$")
@@ -186,9 +186,10 @@ class FailtrackConfig(Block):
         default=30.0, gt=0,
         description="A run in a non-final state for longer than this counts as stuck.",
     )
-    circuits: CircuitDefaults = Field(  # resilience
-        default_factory=CircuitDefaults,
-        description="The circuit breaker: defaults, and settings per dependency.",
+    circuits: CircuitConfig = Field(  # resilience
+        default_factory=CircuitConfig,
+        description="The circuit breaker where it differs from the settings, for every "
+        "dependency and per dependency.",
     )
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ database (default: the setting, the block, SQLite), ``--json`` prints the model 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cyclopts import Parameter
@@ -107,40 +108,10 @@ def _flush_events() -> None:
         pass
 
 
-def _letters(
-    url: str | None, since: str, until: str | None, flow: str | None, error_type: str | None,
-    fingerprint: str | None, dependency: str | None, include_requeued: bool = False,
-) -> tuple[Any, Any]:
-    from .resilience.dead_letters import build_dead_letters
-
-    options = {"since": parse_duration(since), "until": parse_time(until),
-               "error_type": _error_type(error_type)}  # fmt: skip
-    engine = open_engine(url)
-    report = build_dead_letters(
-        engine, **options, flow=flow, fingerprint=fingerprint, dependency=dependency,
-        include_requeued=include_requeued,
-    )
-    return engine, report
-
-
-@app.command(name="dead-letters")
-def dead_letters(
-    *,
-    since: str = "7d",
-    until: str | None = None,
-    flow: str | None = None,
-    error_type: str | None = None,
-    fingerprint: str | None = None,
-    dependency: str | None = None,
-    all_runs: Annotated[bool, Parameter(name="--all")] = False,
-    url: Url = None,
-    as_json: Json = False,
-) -> None:
-    """Flow runs that gave up on passing trouble, with what running them again needs.
-
-    A dead letter ended Failed after spending its class budget, or with a retryable class it
-    could not retry (a circuit that stayed open included), and with no PERMANENT or
-    VALIDATION failure. ``--json`` shows the parameters as stored (redacted).
+@Parameter(name="*")
+@dataclass
+class LetterFilters:
+    """Which dead letters: shared by ``dead-letters`` and ``requeue``.
 
     Parameters
     ----------
@@ -156,20 +127,59 @@ def dead_letters(
         Only dead letters with a failure of this fingerprint.
     dependency
         Only dead letters with a failure on this dependency.
+    """
+
+    since: str = "7d"
+    until: str | None = None
+    flow: str | None = None
+    error_type: str | None = None
+    fingerprint: str | None = None
+    dependency: str | None = None
+
+    def report(self, url: str | None, include_requeued: bool = False) -> tuple[Any, Any]:
+        """The engine, and the dead letters these filters select (input checked first)."""
+        from .resilience.dead_letters import build_dead_letters
+
+        options = {"since": parse_duration(self.since), "until": parse_time(self.until),
+                   "error_type": _error_type(self.error_type)}  # fmt: skip
+        engine = open_engine(url)
+        report = build_dead_letters(
+            engine, **options, flow=self.flow, fingerprint=self.fingerprint,
+            dependency=self.dependency, include_requeued=include_requeued,
+        )
+        return engine, report
+
+
+@app.command(name="dead-letters")
+def dead_letters(
+    *,
+    filters: LetterFilters = LetterFilters(),  # noqa: B008  (cyclopts reads the default)
+    all_runs: Annotated[bool, Parameter(name="--all")] = False,
+    url: Url = None,
+    as_json: Json = False,
+) -> None:
+    """Flow runs that gave up on passing trouble, with what running them again needs.
+
+    A dead letter ended Failed after spending its class budget, or with a retryable class it
+    could not retry (a circuit that stayed open included), and with no PERMANENT or
+    VALIDATION failure. ``--json`` shows the parameters as stored (redacted).
+
+    Parameters
+    ----------
     all_runs
         Also the ones requeued already.
     """
-    _, report = _letters(url, since, until, flow, error_type, fingerprint, dependency, all_runs)
+    _, report = filters.report(url, all_runs)
     if as_json:
         print_json(report)
         return
     console = wide(out)
     letters = report.dead_letters
     if not letters:
-        console.print(f"No dead letter since {since!r}.", markup=False)
+        console.print(f"No dead letter since {filters.since!r}.", markup=False)
         return
     _table(
-        console, f"Dead letters since {since!r}",
+        console, f"Dead letters since {filters.since!r}",
         ("failed at", "flow", "flow run id", "class", "dependency", "attempts", "requeue", "message"),
         [(_when(d.failed_at), d.flow_name or "-", d.flow_run_id, d.error_type, d.dependency or "-",
           d.attempts, "possible" if d.requeue.possible else _short(d.requeue.reason, 40),
@@ -183,12 +193,7 @@ def dead_letters(
 @app.command
 def requeue(
     *,
-    since: str = "7d",
-    until: str | None = None,
-    flow: str | None = None,
-    error_type: str | None = None,
-    fingerprint: str | None = None,
-    dependency: str | None = None,
+    filters: LetterFilters = LetterFilters(),  # noqa: B008  (cyclopts reads the default)
     limit: int | None = None,
     dry_run: bool = False,
     url: Url = None,
@@ -201,18 +206,6 @@ def requeue(
 
     Parameters
     ----------
-    since
-        How far back to look: 90s, 15m, 1h, 7d, 2w.
-    until
-        Where the window ends (ISO 8601); default: now.
-    flow
-        Only runs of this flow (its name).
-    error_type
-        Only dead letters with a failure of this class.
-    fingerprint
-        Only dead letters with a failure of this fingerprint.
-    dependency
-        Only dead letters with a failure on this dependency.
     limit
         Requeue at most this many (oldest first).
     dry_run
@@ -226,7 +219,7 @@ def requeue(
     if not dry_run and not api_configured():
         raise CLIError("requeue creates flow runs through Prefect's API: set PREFECT_API_URL "
                        "(or use --dry-run)")
-    engine, report = _letters(url, since, until, flow, error_type, fingerprint, dependency)
+    engine, report = filters.report(url)
     result = requeue_letters(engine, report.dead_letters, dry_run=dry_run, limit=limit)
     if as_json:
         print_json(result)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from ..resilience import retrying as circuits  # resilience: the circuit of a fa
 from ..resilience.dependencies import DependencySpec  # resilience
 from ..resilience.parameters import stored_parameters  # resilience
 from ..resilience.summary import circuit_section  # resilience
+from ..safety import COUNTERS, guarded  # resilience: moved to safety.py, shared with resilience/
 from . import events, rows
 from . import summary as failure_summary
 from .bridge import choose_delay, clear_delay
@@ -51,41 +51,6 @@ TRACKED_LABEL = "failtrack.tracked"
 
 class FailedWithoutException(Exception):
     """A run ended Failed without an exception to show (e.g. it returned a Failed state)."""
-
-
-class _Counters:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.hook_errors = 0
-
-    def failed(self) -> int:
-        with self.lock:
-            self.hook_errors += 1
-            return self.hook_errors
-
-
-COUNTERS = _Counters()
-
-
-def guarded(default: Any = None) -> Callable[[F], F]:
-    """Never let failtrack's own failure reach the run: log it, count it, return `default`."""
-
-    def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def safe(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                count = COUNTERS.failed()
-                logger.warning(
-                    "failtrack: %s failed (%s: %s); the run goes on unaffected [%d so far].",
-                    fn.__name__, type(exc).__name__, exc, count, exc_info=count <= 3,
-                )
-                return default
-
-        return safe  # type: ignore[return-value]
-
-    return wrap
 
 
 def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from prefect.logging import get_logger
 
 from ..settings import FailtrackSettings
-from .circuit_settings import CircuitDefaults, Limits, resolve
+from .circuit_settings import SETTINGS, CircuitConfig, Limits, resolve
 from .safety import ERRORS, StoreTimeout, bounded
 
 if TYPE_CHECKING:  # the store (and SQLAlchemy) is imported at first use, not with capture
@@ -32,14 +32,6 @@ HUNG_BACKOFF_S = 30.0
 """A store that did not answer in time is left alone longer than one that failed at once."""
 MAX_BACKOFF_S = 60.0
 
-#: Settings -> the `Limits` field each one sets, when it is set.
-SETTING_FIELDS = {
-    "circuit_enabled": "enabled", "circuit_threshold": "threshold",
-    "circuit_window": "window_seconds", "circuit_open_seconds": "open_seconds",
-    "circuit_probe_timeout": "probe_timeout_seconds", "circuit_max_wait": "max_wait_seconds",
-    "circuit_waits": "waits", "circuit_distinct": "distinct",
-    "requeue_on_close": "requeue_on_close",
-}  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -70,7 +62,7 @@ class Breaker:
         self._url = url
         self._cache: dict[str, tuple[float, CircuitRow | None]] = {}
         self._limits: dict[str, Limits] = {}
-        self._block: CircuitDefaults | None | bool = False  # False: not looked up yet
+        self._block: CircuitConfig | None | bool = False  # False: not looked up yet
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._backoff = FIRST_BACKOFF_S
@@ -84,18 +76,20 @@ class Breaker:
         if found is None:
             settings = self.settings
             overrides = {
-                target: getattr(settings, source)
-                for source, target in SETTING_FIELDS.items()
+                name: getattr(settings, source)
+                for name, source in SETTINGS.items()
                 if source in settings.model_fields_set
             }
-            found = resolve(dependency, self._block_circuits(), overrides, settings.circuits)
+            defaults = Limits.of(FailtrackSettings.model_construct())  # the built-in values
+            found = resolve(dependency, defaults, self._block_circuits(), overrides,
+                            settings.circuits)  # fmt: skip
             self._limits[dependency] = found
         return found
 
     def enabled(self, dependency: str) -> bool:
         return self.settings.circuit_enabled and self.limits(dependency).enabled
 
-    def _block_circuits(self) -> CircuitDefaults | None:
+    def _block_circuits(self) -> CircuitConfig | None:
         if self._block is False:
             from ..config import load_config  # bounded and cached; None without an API
 
@@ -137,7 +131,7 @@ class Breaker:
                 self._down_until = time.monotonic() + self._backoff
                 wait, self._backoff = self._backoff, min(self._backoff * 2, MAX_BACKOFF_S)
             if first:
-                count = ERRORS.add()
+                count = ERRORS.failed()
                 logger.warning(
                     "failtrack: the circuit breaker cannot use the audit database (%s: %s); "
                     "circuits read as closed meanwhile, asked again in %.0f s [%d error(s) "

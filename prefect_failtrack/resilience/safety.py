@@ -8,12 +8,13 @@ that never returns does not hold the process at exit).
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from prefect.logging import get_logger
+
+from ..safety import ErrorCounter, guarded
 
 logger = get_logger("prefect_failtrack.resilience")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,20 +25,8 @@ closed for a while (`breaker.HUNG_BACKOFF_S`): a database that hangs costs a pro
 such wait per half-minute or so, not one per task."""
 
 
-class _Errors:
-    """How often resilience caught its own failure (drills and tests read it)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count = 0
-
-    def add(self) -> int:
-        with self.lock:
-            self.count += 1
-            return self.count
-
-
-ERRORS = _Errors()
+ERRORS = ErrorCounter()
+"""Resilience's own counter (``ERRORS.hook_errors``), apart from capture's."""
 
 
 class StoreTimeout(TimeoutError):
@@ -46,24 +35,8 @@ class StoreTimeout(TimeoutError):
 
 def neutral(default: Any = None) -> Callable[[F], F]:
     """Log and count any error of the decorated function, and answer `default` instead."""
-
-    def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def safe(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                count = ERRORS.add()
-                logger.warning(
-                    "failtrack: %s failed (%s: %s); the run goes on as if no circuit were "
-                    "involved [%d so far].", fn.__name__, type(exc).__name__, exc, count,
-                    exc_info=count <= 3,
-                )
-                return default
-
-        return safe  # type: ignore[return-value]
-
-    return wrap
+    return guarded(default, counter=ERRORS, logger=logger,
+                   then="the run goes on as if no circuit were involved")
 
 
 def bounded(call: Callable[[], T], timeout: float = STORE_TIMEOUT_S) -> T:

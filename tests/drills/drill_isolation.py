@@ -337,7 +337,7 @@ def run(quick: bool) -> dict[str, Any]:
     compared = changed = 0
     slowest = 0.0
     errors_before = COUNTERS.hook_errors
-    breaker_before = RESILIENCE_ERRORS.count
+    breaker_before = RESILIENCE_ERRORS.hook_errors
     with tempfile.TemporaryDirectory() as scratch:
         for names in breakages:
             label = "+".join(names)
@@ -368,7 +368,7 @@ def run(quick: bool) -> dict[str, Any]:
         "breakages": sum(len(names) for names in breakages),
         "passes": len(breakages),
         "hook_errors": COUNTERS.hook_errors - errors_before,
-        "breaker_errors": RESILIENCE_ERRORS.count - breaker_before,
+        "breaker_errors": RESILIENCE_ERRORS.hook_errors - breaker_before,
         "slowest_flow_s": round(slowest, 1),
         "baseline_slowest_s": round(max(s for _, s in baseline.values()), 1),
     }

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 
 from prefect_failtrack.resilience import circuit_store as store
-from prefect_failtrack.resilience.circuit_settings import CircuitDefaults, Limits, resolve
+from prefect_failtrack.resilience.circuit_settings import (
+    CircuitConfig,
+    CircuitSettings,
+    Limits,
+    resolve,
+)
+from prefect_failtrack.settings import FailtrackSettings
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-LIMITS = resolve("api", CircuitDefaults(threshold=3, window_seconds=60, open_seconds=30))
+DEFAULTS = Limits.of(FailtrackSettings.model_construct())
+LIMITS = replace(DEFAULTS, threshold=3, window_seconds=60, open_seconds=30)
+HALF_OPEN = T0 + timedelta(seconds=31)
 
 
 def fail(engine: Engine, run: str, at: datetime, flow_run: str | None = None,
@@ -26,6 +35,28 @@ def fail(engine: Engine, run: str, at: datetime, flow_run: str | None = None,
 def read(engine: Engine, dependency: str = "api") -> store.CircuitRow | None:
     with engine.connect() as connection:
         return store.read(connection, dependency)
+
+
+def opened(engine: Engine) -> None:
+    """Three runs fail at `T0`: the circuit opens, half-open at `HALF_OPEN` - 1 s."""
+    for run in "abc":
+        fail(engine, run, T0)
+
+
+def claim(engine: Engine, run: str, at: datetime, timeout: float = 60) -> bool:
+    with engine.begin() as connection:
+        return store.claim_probe(connection, "api", run, at, timeout)
+
+
+def test_settings_come_in_layers() -> None:
+    block = CircuitConfig(threshold=5, open_seconds=90,
+                          dependencies={"api": CircuitSettings(window_seconds=10)})
+    assert resolve("db", DEFAULTS, block).threshold == 5
+    assert resolve("db", DEFAULTS, block, {"threshold": 7}).threshold == 7  # a setting that is set
+    limits = resolve("api", DEFAULTS, block, {"open_seconds": 20},
+                     {"api": CircuitSettings(open_seconds=5, requeue_on_close=True)})
+    assert (limits.threshold, limits.window_seconds, limits.open_seconds) == (5, 10, 5)
+    assert limits.requeue_on_close and limits.waits == DEFAULTS.waits
 
 
 def test_opens_when_distinct_runs_cross_the_threshold_within_the_window(engine: Engine) -> None:
@@ -53,19 +84,18 @@ def test_failures_older_than_the_window_do_not_count(engine: Engine) -> None:
 def test_distinct_flow_runs_by_default_task_runs_on_request(engine: Engine) -> None:
     for task_run in ("t1", "t2", "t3"):  # three task runs of one flow run: one client
         assert not fail(engine, task_run, T0, flow_run="one-flow").opened
-    per_task = resolve("api", CircuitDefaults(threshold=3, distinct="task_run"))
+    per_task = replace(LIMITS, distinct="task_run")
     assert fail(engine, "t4", T0, flow_run="one-flow", limits=per_task).opened
 
 
 def test_one_probe_at_a_time_then_success_closes(engine: Engine) -> None:
-    for run in "abc":
-        fail(engine, run, T0)
-    half_open = T0 + timedelta(seconds=31)
+    opened(engine)
+    half_open = HALF_OPEN
+    assert not claim(engine, "p1", T0 + timedelta(seconds=5))  # open, not half-open yet
+    assert claim(engine, "p1", half_open)
+    assert not claim(engine, "p2", half_open)
+    assert claim(engine, "p1", half_open)  # its own, again
     with engine.begin() as connection:
-        assert not store.claim_probe(connection, "api", "p1", T0 + timedelta(seconds=5), 60)
-        assert store.claim_probe(connection, "api", "p1", half_open, 60)
-        assert not store.claim_probe(connection, "api", "p2", half_open, 60)
-        assert store.claim_probe(connection, "api", "p1", half_open, 60)  # its own, again
         assert not store.close(connection, "api", "p2", half_open)  # not the probe
         assert store.close(connection, "api", "p1", half_open + timedelta(seconds=1))
         assert not store.close(connection, "api", "p1", half_open + timedelta(seconds=2))
@@ -77,36 +107,28 @@ def test_one_probe_at_a_time_then_success_closes(engine: Engine) -> None:
 
 
 def test_a_probe_that_is_not_heard_of_goes_to_the_next_run(engine: Engine) -> None:
-    for run in "abc":
-        fail(engine, run, T0)
-    at = T0 + timedelta(seconds=31)
-    with engine.begin() as connection:
-        assert store.claim_probe(connection, "api", "p1", at, 10)
-        assert not store.claim_probe(connection, "api", "p2", at + timedelta(seconds=9), 10)
-        assert store.claim_probe(connection, "api", "p2", at + timedelta(seconds=11), 10)
+    opened(engine)
+    assert claim(engine, "p1", HALF_OPEN, timeout=10)
+    assert not claim(engine, "p2", HALF_OPEN + timedelta(seconds=9), timeout=10)
+    assert claim(engine, "p2", HALF_OPEN + timedelta(seconds=11), timeout=10)
 
 
 def test_the_probe_failing_opens_it_again_since_the_first_time(engine: Engine) -> None:
-    for run in "abc":
-        fail(engine, run, T0)
-    at = T0 + timedelta(seconds=31)
-    with engine.begin() as connection:
-        assert store.claim_probe(connection, "api", "probe", at, 60)
-    recorded = fail(engine, "probe", at + timedelta(seconds=1))
+    opened(engine)
+    assert claim(engine, "probe", HALF_OPEN)
+    recorded = fail(engine, "probe", HALF_OPEN + timedelta(seconds=1))
     assert recorded.reopened and not recorded.opened
-    assert recorded.circuit.open_until == at + timedelta(seconds=31)
+    assert recorded.circuit.open_until == HALF_OPEN + timedelta(seconds=31)
     assert recorded.circuit.opened_at == T0  # "since" is when it first opened
     assert recorded.circuit.probe_run_id is None and recorded.circuit.trips == 1
 
 
 def test_release_gives_the_probe_back(engine: Engine) -> None:
-    for run in "abc":
-        fail(engine, run, T0)
-    at = T0 + timedelta(seconds=31)
+    opened(engine)
+    assert claim(engine, "p1", HALF_OPEN)
     with engine.begin() as connection:
-        assert store.claim_probe(connection, "api", "p1", at, 60)
-        assert store.release_probe(connection, "api", "p1", at)
-        assert store.claim_probe(connection, "api", "p2", at, 60)
+        assert store.release_probe(connection, "api", "p1", HALF_OPEN)
+    assert claim(engine, "p2", HALF_OPEN)
 
 
 def test_an_operator_can_close_and_open_it(engine: Engine) -> None:
@@ -123,7 +145,7 @@ def test_of_many_writers_crossing_the_threshold_at_once_one_opens_it(
 ) -> None:
     """Each thread has a connection of its own: the row lock (PostgreSQL) or the write lock
     (SQLite) orders them, and exactly one sees the circuit closed with the threshold crossed."""
-    limits = resolve("api", CircuitDefaults(threshold=2))
+    limits = replace(LIMITS, threshold=2)
     start = threading.Barrier(threads)
     opened: list[bool] = []
     errors: list[BaseException] = []

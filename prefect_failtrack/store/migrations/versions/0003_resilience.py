@@ -23,68 +23,61 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLE = "failtrack_transitions"
-PARTIAL = {
-    "dependency": (["dependency", "occurred_at"], "dependency IS NOT NULL"),
-    "failed": (["occurred_at", "run_kind", "flow_run_id", "to_state_type"], "to_state_type = 'FAILED'"),
-}
+TRANSITIONS = "failtrack_transitions"
+# The partial indexes: failures by dependency; Failed rows, which dead letters are found from.
+DEPENDENCY_INDEX = ("ix_failtrack_transitions_dependency", ["dependency", "occurred_at"],
+                    "dependency IS NOT NULL")
+FAILED_INDEX = ("ix_failtrack_transitions_failed",
+                ["occurred_at", "run_kind", "flow_run_id", "to_state_type"],
+                "to_state_type = 'FAILED'")
 
 
-def _timestamp(nullable: bool = True) -> sa.types.TypeEngine:
+def _when() -> sa.types.TypeEngine:
     return sa.DateTime(timezone=True)
 
 
-def _now() -> sa.TextClause:
-    return sa.text("CURRENT_TIMESTAMP")
+NOW = sa.text("CURRENT_TIMESTAMP")
+# name -> (type, nullable); "updated_at"/"requeued_at" default to now on the server.
+CIRCUITS = {
+    "dependency": (sa.String, False), "state": (sa.String, False), "opened_at": (_when, True),
+    "open_until": (_when, True), "probe_run_id": (sa.String, True), "probe_until": (_when, True),
+    "failures": (sa.Integer, False), "trips": (sa.Integer, False),
+    "last_failure_at": (_when, True), "closed_at": (_when, True), "updated_at": (_when, False),
+}  # fmt: skip
+CIRCUIT_FAILURES = {
+    "dependency": (sa.String, False), "run_id": (sa.String, False),
+    "flow_run_id": (sa.String, True), "error_type": (sa.String, False),
+    "occurred_at": (_when, False),
+}  # fmt: skip
+REQUEUES = {
+    "flow_run_id": (sa.String, False), "requeued_as": (sa.String, True),
+    "deployment_id": (sa.String, True), "status": (sa.String, False),
+    "requested_by": (sa.String, True), "detail": (sa.Text, True), "requeued_at": (_when, False),
+}  # fmt: skip
+SERVER_NOW = {"updated_at", "requeued_at"}
+
+
+def _columns(spec: dict[str, tuple[object, bool]]) -> list[sa.Column]:
+    return [
+        sa.Column(name, kind(), nullable=nullable,  # type: ignore[operator]
+                  **({"server_default": NOW} if name in SERVER_NOW else {}))
+        for name, (kind, nullable) in spec.items()
+    ]
 
 
 def upgrade() -> None:
-    with op.batch_alter_table(TABLE) as batch:  # SQLite: a plain ADD COLUMN, no table copy
+    with op.batch_alter_table(TRANSITIONS) as batch:  # SQLite: a plain ADD COLUMN
         batch.add_column(sa.Column("dependency", sa.String(), nullable=True))
-    for name, (columns, where) in PARTIAL.items():
-        op.create_index(
-            f"ix_failtrack_transitions_{name}", TABLE, columns,
-            sqlite_where=sa.text(where), postgresql_where=sa.text(where),
-        )
-    op.create_table(
-        "failtrack_circuits",
-        sa.Column("dependency", sa.String(), nullable=False),
-        sa.Column("state", sa.String(), nullable=False),
-        sa.Column("opened_at", _timestamp(), nullable=True),
-        sa.Column("open_until", _timestamp(), nullable=True),
-        sa.Column("probe_run_id", sa.String(), nullable=True),
-        sa.Column("probe_until", _timestamp(), nullable=True),
-        sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("trips", sa.Integer(), nullable=False),
-        sa.Column("last_failure_at", _timestamp(), nullable=True),
-        sa.Column("closed_at", _timestamp(), nullable=True),
-        sa.Column("updated_at", _timestamp(), server_default=_now(), nullable=False),
-        sa.PrimaryKeyConstraint("dependency"),
-    )
-    op.create_table(
-        "failtrack_circuit_failures",
-        sa.Column("dependency", sa.String(), nullable=False),
-        sa.Column("run_id", sa.String(), nullable=False),
-        sa.Column("flow_run_id", sa.String(), nullable=True),
-        sa.Column("error_type", sa.String(), nullable=False),
-        sa.Column("occurred_at", _timestamp(), nullable=False),
-        sa.PrimaryKeyConstraint("dependency", "run_id"),
-    )
-    op.create_index(
-        "ix_failtrack_circuit_failures_window", "failtrack_circuit_failures",
-        ["dependency", "occurred_at"],
-    )
-    op.create_table(
-        "failtrack_requeues",
-        sa.Column("flow_run_id", sa.String(), nullable=False),
-        sa.Column("requeued_as", sa.String(), nullable=True),
-        sa.Column("deployment_id", sa.String(), nullable=True),
-        sa.Column("status", sa.String(), nullable=False),
-        sa.Column("requested_by", sa.String(), nullable=True),
-        sa.Column("detail", sa.Text(), nullable=True),
-        sa.Column("requeued_at", _timestamp(), server_default=_now(), nullable=False),
-        sa.PrimaryKeyConstraint("flow_run_id"),
-    )
+    for name, columns, where in (DEPENDENCY_INDEX, FAILED_INDEX):
+        condition = sa.text(where)
+        op.create_index(name, TRANSITIONS, columns, sqlite_where=condition,
+                        postgresql_where=condition)  # fmt: skip
+    op.create_table("failtrack_circuits", *_columns(CIRCUITS), sa.PrimaryKeyConstraint("dependency"))
+    op.create_table("failtrack_circuit_failures", *_columns(CIRCUIT_FAILURES),
+                    sa.PrimaryKeyConstraint("dependency", "run_id"))  # fmt: skip
+    op.create_index("ix_failtrack_circuit_failures_window", "failtrack_circuit_failures",
+                    ["dependency", "occurred_at"])  # fmt: skip
+    op.create_table("failtrack_requeues", *_columns(REQUEUES), sa.PrimaryKeyConstraint("flow_run_id"))
     op.create_index("ix_failtrack_requeues_requeued_at", "failtrack_requeues", ["requeued_at"])
 
 
@@ -92,7 +85,7 @@ def downgrade() -> None:
     op.drop_table("failtrack_requeues")
     op.drop_table("failtrack_circuit_failures")
     op.drop_table("failtrack_circuits")
-    for name in PARTIAL:
-        op.drop_index(f"ix_failtrack_transitions_{name}", table_name=TABLE)
-    with op.batch_alter_table(TABLE) as batch:
+    for name, _, _ in (DEPENDENCY_INDEX, FAILED_INDEX):
+        op.drop_index(name, table_name=TRANSITIONS)
+    with op.batch_alter_table(TRANSITIONS) as batch:
         batch.drop_column("dependency")
