@@ -33,7 +33,7 @@ from ..classification import Classification, RuleSet, classify
 from ..policy import RetryDecision, RetryPolicy
 from ..redaction import get_redactor
 from ..resilience import retrying as circuits  # resilience: the circuit of a failure's dependency
-from ..resilience.dependencies import DependencySpec  # resilience
+from ..resilience.dependencies import DependencySpec, dependency_of  # resilience
 from ..resilience.parameters import stored_parameters  # resilience
 from ..resilience.summary import circuit_section  # resilience
 from ..safety import COUNTERS, guarded  # resilience: moved to safety.py, shared with resilience/
@@ -416,6 +416,7 @@ class Tracker:
                 entry.exception = FailedWithoutException(state.message or "tasks failed")
             classification = self.classify(entry, exc or entry.exception, state.message)
             extra = rows.error_columns(entry.exception, classification)
+            extra["dependency"] = dependency_of(entry.exception)  # resilience
             if state.is_failed():
                 decision = self.policy.decide(classification, entry.spent)
                 self._decision_log(decision, flow_run.name, logging.ERROR)

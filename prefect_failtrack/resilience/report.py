@@ -123,7 +123,9 @@ def build_circuits(engine: Engine, *, dependency: str | None = None) -> CircuitR
 
 def _dependencies(connection: Connection, scope: Scope) -> list[DependencyFailures]:
     t = transitions
-    failed = func.count(func.distinct(t.c.run_id)).filter(t.c.to_state_type == "FAILED")
+    failed = func.count(func.distinct(t.c.run_id)).filter(
+        t.c.to_state_type == "FAILED", t.c.run_kind == "task"
+    )
     retries = func.count().filter(t.c.to_state == "AwaitingRetry")
     query = (
         select(t.c.dependency, failed, retries)
