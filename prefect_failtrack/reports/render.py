@@ -226,11 +226,13 @@ def render_stuck(report: StuckReport, console: Console) -> None:
 
 
 def render_timeline(timeline: Timeline, console: Console) -> None:
+    # resilience: a dependency column only when a failure named one (the table is wide already)
+    named = any(t.dependency for t in timeline.transitions)
     _table(
         console,
         f"Flow run {timeline.flow_run_id}",
-        ("at", "run", "name", "from", "to", "attempt", "in previous (s)", "class", "message",
-         "dependency"),  # resilience: the dependency column
+        ("at", "run", "name", "from", "to", "attempt", "in previous (s)", "class", "message")
+        + (("dependency",) if named else ()),
         (
             (
                 _when(t.occurred_at),
@@ -244,8 +246,8 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
                 else "-",
                 t.error_type or "",
                 _short(t.error_message, 60),
-                t.dependency or "",  # resilience
             )
+            + ((t.dependency or "",) if named else ())
             for t in timeline.transitions
         ),
     )

@@ -7,6 +7,7 @@ them in separate processes.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -240,3 +241,31 @@ def test_waits_exhausted_fail_fast_as_dependency(
     assert failed[0].reason.startswith("circuit open for flaky-api since ")
     waits = [r for r in fetched if r.to_state == "AwaitingRetry"]
     assert len(waits) == 2  # circuit_waits
+
+
+def test_failtrack_circuits_lists_them_and_closes_one_by_hand(
+    circuit_env: Callable[..., None], audit_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prefect_failtrack.cli import main
+    from prefect_failtrack.resilience.circuit_settings import Limits
+    from prefect_failtrack.settings import get_settings
+
+    circuit_env(circuit_open_seconds=600)
+    dependency = f"ledger-{time.time_ns()}"
+    ensure_schema(audit_db)
+    with get_engine(audit_db).begin() as connection:
+        assert circuit_store.open_now(connection, dependency, datetime.now(UTC),
+                                      Limits.of(get_settings()))  # fmt: skip
+    capsys.readouterr()
+    assert main(["circuits", "--json", "--dependency", dependency]) == 0
+    [view] = json.loads(capsys.readouterr().out)["circuits"]
+    assert (view["dependency"], view["state"], view["trips"]) == (dependency, "open", 1)
+    assert main(["circuits"]) == 0
+    assert dependency in capsys.readouterr().out
+
+    assert main(["circuits", "--close", dependency]) == 0
+    assert capsys.readouterr().out.strip() == f"Closed the circuit of {dependency!r}."
+    assert circuit_state(audit_db, dependency) == "closed"
+    assert main(["circuits", "--close", "no-such-dependency"]) == 2
+    [closed] = circuit_events(dependency, expected=1)
+    assert closed.event == "failtrack.circuit.closed" and closed.resource.name == dependency
