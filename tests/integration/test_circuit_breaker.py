@@ -269,3 +269,41 @@ def test_failtrack_circuits_lists_them_and_closes_one_by_hand(
     assert main(["circuits", "--close", "no-such-dependency"]) == 2
     [closed] = circuit_events(dependency, expected=1)
     assert closed.event == "failtrack.circuit.closed" and closed.resource.name == dependency
+
+
+def test_async_and_generator_tasks_behind_the_guard(
+    circuit_env: Callable[..., None], audit_db: str
+) -> None:
+    """An async task waits for a circuit opened by hand, probes it when half-open, and its
+    awaited success closes it; a generator task still yields through the guard."""
+    import asyncio
+
+    from prefect_failtrack.resilience.circuit_settings import Limits
+    from prefect_failtrack.settings import get_settings
+
+    circuit_env(circuit_open_seconds=1)
+    dependency = f"async-api-{time.time_ns()}"
+    ensure_schema(audit_db)
+    with get_engine(audit_db).begin() as connection:
+        circuit_store.open_now(connection, dependency, datetime.now(UTC), Limits.of(get_settings()))
+    calls: list[float] = []
+
+    @tracked_task(dependency=dependency)
+    async def lookup(key: str) -> str:
+        calls.append(time.monotonic())
+        await asyncio.sleep(0)
+        return key.upper()
+
+    @tracked_task(dependency=dependency)
+    def chunks(n: int):  # noqa: ANN202  (a generator task)
+        yield from range(n)
+
+    @tracked_flow(name="circuit-async")
+    async def run() -> tuple[str, list[int]]:
+        return await lookup("k"), list(chunks(3))
+
+    started = time.monotonic()
+    state = asyncio.run(run(return_state=True))
+    assert state.is_completed() and state.result() == ("K", [0, 1, 2])
+    assert len(calls) == 1 and calls[0] - started >= 0.9  # waited for the half-open time
+    assert circuit_state(audit_db, dependency) == "closed"
