@@ -9,7 +9,8 @@ For each dead letter (oldest first, at most `limit`):
 3. a new flow run of its deployment is created with them (``prefect.deployments.
    run_deployment``, ``timeout=0``, not as a subflow), with the idempotency key
    ``failtrack-requeue:<dead letter id>``: Prefect returns the same run for the same key
-   (``create_flow_run`` is an insert-or-get on the flow and the key), so two requeues racing,
+   (``prefect/server/models/flow_runs.py``, ``create_flow_run``: an insert that does nothing
+   on conflict with the flow and the key, then a read), so two requeues racing,
    or one retried after a crash between steps, still make one run;
 4. the new run gets the label ``failtrack.requeue-of`` and the tag ``failtrack-requeue``, and
    the ledger row its id (status ``created``).
