@@ -41,6 +41,7 @@ from .classification import (
     TypeRule,
 )
 from .policy import RetryPolicy
+from .resilience.circuit_settings import CircuitConfig
 
 RuleKind = Literal["type", "message", "http_status", "sqlstate", "cloud_code"]
 _SQLSTATE = re.compile(r"^[0-9A-Z]{2}(?:[0-9A-Z]{3})?$")
@@ -122,13 +123,23 @@ class ReportThresholds(BaseModel):
         default=0, ge=0,
         description="Alert when more failure patterns than this appeared for the first time.",
     )
-    # liveness: runs whose process is gone, and runs alive but past the stuck limit
+    # Runs whose process is gone, and runs alive but past the stuck limit
     lost_runs: int | None = Field(
         default=0, ge=0, description="Alert when more runs than this are lost (process gone)."
     )
     slow_runs: int | None = Field(
         default=None, ge=0,
         description="Alert when more runs than this are slow (alive, past the stuck limit).",
+    )
+  
+    dead_letters_growing: int | None = Field(
+        default=0, ge=0,
+        description="Alert when the dead letters grew by more than this over the window "
+        "(arrived minus requeued).",
+    )
+    circuit_open_minutes: float | None = Field(
+        default=30.0, ge=0,
+        description="Alert when a circuit has been open for longer than this, in minutes.",
     )
 
 
@@ -183,6 +194,11 @@ class FailtrackConfig(Block):
     stuck_after_minutes: float = Field(
         default=30.0, gt=0,
         description="A run in a non-final state for longer than this counts as stuck.",
+    )
+    circuits: CircuitConfig = Field(
+        default_factory=CircuitConfig,
+        description="The circuit breaker where it differs from the settings, for every "
+        "dependency and per dependency.",
     )
 
     @model_validator(mode="after")

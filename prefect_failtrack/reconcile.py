@@ -60,7 +60,7 @@ from .classification.text import exception_from_state_message
 from .store import summaries
 from .store.driver import Driver
 from .store.database import ensure_schema, get_engine, resolve_database_url
-from .store.models import FlowRunSummary, Transition
+from .store.models import Transition
 from .store.writes import insert_transitions
 
 PAGE = 200

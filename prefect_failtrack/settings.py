@@ -7,13 +7,17 @@ Examples:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from prefect.settings import get_current_settings
 from prefect.settings.base import PrefectBaseSettings, build_settings_config
 from prefect.logging import get_logger
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import NoDecode
+
+from .resilience.circuit_settings import CircuitSettings, Distinct
 
 logger = get_logger("prefect_failtrack.settings")
 PREFIX = "PREFECT_INTEGRATIONS_FAILTRACK_"
@@ -124,7 +128,7 @@ class FailtrackSettings(PrefectBaseSettings):
     redaction_patterns: list[str] = Field(
         default_factory=list, description="Extra regular expressions whose matches are redacted."
     )
-    # liveness: heartbeats of running runs, and the limits that read them (prefect_failtrack/liveness)
+    # Heartbeats of running runs, and the limits that read them (`prefect_failtrack.liveness`).
     heartbeat_interval: float = Field(
         default=30.0,
         ge=0,
@@ -149,6 +153,63 @@ class FailtrackSettings(PrefectBaseSettings):
             "process ran (sooner when this machine sees that the process is gone)."
         ),
     )
+    # The circuit breaker per dependency (`prefect_failtrack.resilience`). Unset values come
+    # from the FailtrackConfig block's ``circuits``, else the defaults shown.
+    circuit_enabled: bool = Field(
+        default=True, description="The circuit breaker's off switch (dependencies are still named)."
+    )
+    circuit_threshold: int = Field(
+        default=3, ge=1,
+        description="Distinct runs failing TRANSIENT or TIMEOUT on a dependency, within the "
+        "window, that open its circuit.",
+    )
+    circuit_window: float = Field(
+        default=60.0, gt=0, description="Seconds within which failures count towards the threshold."
+    )
+    circuit_open_seconds: float = Field(
+        default=30.0, gt=0, description="Seconds a circuit stays open before one probe may call."
+    )
+    circuit_probe_timeout: float = Field(
+        default=60.0, gt=0,
+        description="Seconds after which a probe not heard of is given to the next run that asks.",
+    )
+    circuit_max_wait: float = Field(
+        default=600.0, ge=0,
+        description="Longest a task run waits on open circuits (from its first wait), in seconds; "
+        "past it, the run fails fast as DEPENDENCY.",
+    )
+    circuit_waits: int = Field(
+        default=10, ge=0,
+        description="Circuit waits a task run may take (each is one of Prefect's retries: a "
+        "tracked task's default retries are its class budget plus these).",
+    )
+    circuit_distinct: Distinct = Field(
+        default="flow_run",
+        description="What the threshold counts: distinct flow_run (default) or task_run.",
+    )
+    circuit_cache_seconds: float = Field(
+        default=1.0, ge=0, description="How long a process trusts a circuit state it has read."
+    )
+    # NoDecode: the environment's text reaches the validator below, so that text that is not
+    # JSON fails validation (tolerant_settings then falls back) instead of failing the source.
+    circuits: Annotated[dict[str, CircuitSettings], NoDecode] = Field(
+        default_factory=dict,
+        description='Per dependency, what differs, as JSON: {"warehouse": {"threshold": 10}}.',
+    )
+    requeue_on_close: bool = Field(
+        default=False,
+        description="When a circuit closes, requeue the dead letters of its dependency.",
+    )
+
+    @field_validator("circuits", mode="before")
+    @classmethod
+    def _circuits_json(cls, value: Any) -> Any:
+        if isinstance(value, str | bytes):
+            try:
+                return json.loads(value or "{}")
+            except ValueError as error:
+                raise ValueError(f"not JSON ({error})") from None
+        return value
 
     def resolved_home(self) -> Path:
         return (self.home or default_home()).expanduser()

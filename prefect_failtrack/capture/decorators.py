@@ -6,7 +6,9 @@ Both decorators accept every keyword of ``prefect.task`` / ``prefect.flow``
 
 - ``policy``: the `RetryPolicy` (default: `RetryPolicy.default()`);
 - ``rules``: classification rules that run before the global and built-in ones;
-- ``origin``: a free label such as ``"source"`` or ``"destination"``.
+- ``origin``: a free label such as ``"source"`` or ``"destination"``;
+- ``dependency`` (tasks): what the task calls, a name or a function of the run's
+  parameters; its circuit is asked before each call (``prefect_failtrack.resilience``).
 
 Your own hooks and ``retry_condition_fn`` still run: ours come first in each
 hook list, and your retry condition may veto a retry the policy allows.
@@ -22,6 +24,8 @@ from prefect.tasks import TaskOptions
 
 from ..classification import RuleLike, RuleSet
 from ..policy import RetryPolicy
+from ..resilience.dependencies import DependencySpec
+from ..resilience.guard import guard
 from ..settings import get_settings
 from .bridge import ClassDelays
 from .hooklog import named_hook, quiet_hook_lines
@@ -52,13 +56,31 @@ class FlowOptions(TypedDict, total=False):
     on_running: Optional[list[Any]]
 
 
-def _tracker(policy: RetryPolicy | None, rules: Iterable[RuleLike], origin: str | None) -> Tracker:
+def _tracker(
+    policy: RetryPolicy | None, rules: Iterable[RuleLike], origin: str | None,
+    dependency: DependencySpec = None,
+) -> Tracker:
     if policy is not None and not isinstance(policy, RetryPolicy):
         raise TypeError(
             f"policy must be a prefect_failtrack.RetryPolicy, got {type(policy).__name__}; "
             "build one with RetryPolicy.default().override(...)."
         )
-    return Tracker(policy or RetryPolicy.default(), RuleSet(rules), origin)
+    if dependency is not None and not (isinstance(dependency, str) or callable(dependency)):
+        raise TypeError(
+            f"dependency must be a name or a function of the task's parameters, got "
+            f"{type(dependency).__name__}"
+        )
+    return Tracker(policy or RetryPolicy.default(), RuleSet(rules), origin, dependency)
+
+
+def _circuit_waits() -> int | None:
+    """The circuit waits a tracked task may take (None: the breaker is off). Read
+    when decorating, like `_quiet_hooks`; settings that do not validate count as off."""
+    try:
+        settings = get_settings()
+    except Exception:
+        return None
+    return settings.circuit_waits if settings.circuit_enabled else None
 
 
 def _quiet_hooks() -> bool:
@@ -84,22 +106,31 @@ def task_options(
     policy: RetryPolicy | None = None,
     rules: Iterable[RuleLike] = (),
     origin: str | None = None,
+    dependency: DependencySpec = None,
     **options: Unpack[TaskOptions],
 ) -> dict[str, Any]:
     """Keywords for a plain ``@task``: hooks, retry condition, budget and delays.
 
     ``retries`` defaults to the policy's total budget (a cap across classes;
-    each class has its own). If you pass ``retry_delay_seconds`` yourself,
+    each class has its own), plus, for a task that names its ``dependency``,
+    the circuit waits a run may take while the circuit breaker is on. If you pass ``retry_delay_seconds`` yourself,
     Prefect uses your delays and the policy decides only whether to retry.
+    ``dependency`` names what the task calls; with plain ``@task`` its circuit
+    schedules the retries but cannot stop a first call (`tracked_task` can).
 
     Examples:
         >>> @task(**task_options(origin="source", retries=4))  # doctest: +SKIP
         ... def extract(): ...
     """
-    tracker = _tracker(policy, rules, origin)
+    tracker = _tracker(policy, rules, origin, dependency)
     merged: dict[str, Any] = dict(options)
     if merged.get("retries") is None:
-        merged["retries"] = tracker.policy.total_budget
+        # A task that names its dependency may wait on its circuit: each wait is one of
+        # Prefect's retries (`resilience`), on top of the class budgets. Other tasks keep
+        # the class budgets alone as Prefect's count ("Retries 4" on the task run's page);
+        # a circuit a failure reveals then waits within them.
+        waits = (_circuit_waits() or 0) if dependency is not None else 0
+        merged["retries"] = tracker.policy.total_budget + waits
     if merged.get("retry_delay_seconds") is None:
         merged["retry_delay_seconds"] = ClassDelays()
     merged["retry_condition_fn"] = tracker.retry_condition(merged.get("retry_condition_fn"))
@@ -151,6 +182,7 @@ def tracked_task(
     policy: RetryPolicy | None = None,
     rules: Iterable[RuleLike] = (),
     origin: str | None = None,
+    dependency: DependencySpec = None,
     **options: Unpack[TaskOptions],
 ) -> Callable[[Callable[..., Any]], Task[Any, Any]]: ...
 def tracked_task(
@@ -160,18 +192,28 @@ def tracked_task(
     policy: RetryPolicy | None = None,
     rules: Iterable[RuleLike] = (),
     origin: str | None = None,
+    dependency: DependencySpec = None,
     **options: Unpack[TaskOptions],
 ) -> Any:
     """``@task`` whose failures are classified, retried per class, and recorded.
 
+    With the circuit breaker on (the default), the function is called behind a circuit
+    check: a run does not call a dependency whose circuit is open (`dependency` names it
+    for the first call; a failure's own dependency guards the run's later attempts).
+
     Examples:
         >>> @tracked_task(origin="destination", retries=5, timeout_seconds=60)  # doctest: +SKIP
         ... def load(rows): ...
+        >>> @tracked_task(dependency=lambda p: f"warehouse/{p['schema']}")  # doctest: +SKIP
+        ... def load_schema(schema: str): ...
     """
-    keywords = task_options(policy=policy, rules=rules, origin=origin, **options)
+    keywords = task_options(
+        policy=policy, rules=rules, origin=origin, dependency=dependency, **options
+    )
+    guarded = _circuit_waits() is not None  # the breaker's off switch, read when decorating
 
     def decorate(fn: Callable[..., Any]) -> Task[Any, Any]:
-        return task(fn, **keywords)
+        return task(guard(fn, dependency) if guarded else fn, **keywords)
 
     return decorate(__fn) if __fn is not None else decorate
 

@@ -20,6 +20,7 @@ from prefect.logging.loggers import flow_run_logger
 from ..classification import Classification, ErrorType
 from ..policy import RetryDecision
 from ..redaction import get_redactor
+from ..resilience.summary import circuit_section
 from . import events
 from . import summary as failure_summary
 from .failure import Failure
@@ -101,6 +102,7 @@ def _publish(
     markdown = failure_summary.render(
         flow_run.name, state.name, view, flow_failure, flow_run_id=str(flow_run.id)
     )
+    markdown += circuit_section(str(flow_run.id))  # dependencies, open circuits (`resilience`)
     failure_summary.publish(flow_run, flow.name, markdown)
     return failure_summary.artifact_key(flow.name)
 

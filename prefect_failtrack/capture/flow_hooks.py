@@ -29,6 +29,8 @@ from prefect.logging.loggers import flow_run_logger
 
 from ..classification import Classification, ErrorType, classify
 from ..liveness import heartbeat
+from ..resilience.dependencies import dependency_of
+from ..resilience.parameters import stored_parameters
 from . import flow_end, local, rows
 from .failure import Failure, FailedWithoutException
 from .guard import COUNTERS, guarded, logger
@@ -65,6 +67,7 @@ class FlowHooks(Recording):
             flow_run_id=run_id, name=flow.name, context=(flow.name, flow_run.deployment_id),
             run_count=flow_run_count(memory, flow_run, running=state.is_running()),
             extra=_parent_columns(flow_run, memory),
+            metadata=stored_parameters(flow_run),  # what a requeue shows (`resilience`)
         )
         if memory.runs_seen == 1:
             _label_tracked(flow_run)
@@ -90,6 +93,8 @@ class FlowHooks(Recording):
                 decision = self.policy.decide(failure.classification, memory.spent)
                 self.log_decision(decision, flow_run.name, logging.ERROR, log=log)
         extra = {**(failure.columns() if failure else {}), **_parent_columns(flow_run, memory)}
+        if failure is not None:
+            extra["dependency"] = dependency_of(failure.exc)  # what it failed on (`resilience`)
         metadata = {"decision": decision.message} if decision is not None else None
         by_events = recording and rows.settings().transport == "events"
         failed = failure is not None and (state.is_failed() or state.is_crashed())

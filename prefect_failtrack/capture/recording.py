@@ -20,6 +20,7 @@ from ..classification import RuleSet
 from ..liveness import heartbeat
 from ..policy import RetryDecision, RetryPolicy
 from ..redaction import get_redactor
+from ..resilience.dependencies import DependencySpec
 from . import rows
 from .failure import Failure
 from .guard import run_logger
@@ -98,6 +99,7 @@ class Recording:
     policy: RetryPolicy = field(default_factory=RetryPolicy.default)
     rules: RuleSet = field(default_factory=RuleSet)
     origin: str | None = None
+    dependency: DependencySpec = None  # tracked_task(dependency=...): its circuit (`resilience`)
 
     def failure(self, memory: RunMemory, exc: BaseException | None, message: str | None) -> Failure:
         """The run's current failure, classified and formatted once per exception object

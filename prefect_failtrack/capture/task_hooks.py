@@ -29,6 +29,8 @@ from typing import Any
 
 from ..classification import ErrorType
 from ..policy import RetryDecision
+from ..redaction import get_redactor
+from ..resilience import retrying as circuits
 from . import events, rows
 from .bridge import choose_delay, clear_delay
 from .failure import Failure
@@ -53,6 +55,17 @@ class RetryAsk:
     memory: RunMemory
     failure: Failure
     decision: RetryDecision
+    circuit: circuits.CircuitVerdict | None = None  # the dependency's circuit said wait or give up
+
+    @property
+    def asks_the_task(self) -> bool:
+        """Whether the task's own condition may veto: a retry is on offer, and it is not a
+        wait for a circuit the guard itself found open (the task never ran)."""
+        if self.circuit is not None and self.circuit.give_up is not None:
+            return False
+        if self.circuit is not None and self.circuit.wait:
+            return not isinstance(self.failure.exc, circuits.CircuitOpen)
+        return self.decision.retry
 
 
 class TaskHooks(Recording):
@@ -95,6 +108,7 @@ class TaskHooks(Recording):
             context=(watched.flow_name, watched.deployment_id),
         )
         MEMORY.forget(run_id)
+        circuits.on_completed(task_run.id)  # a success after a circuit wait closes it
 
     @guarded()
     def task_ended(self, watched: Watched, state: Any) -> None:
@@ -119,6 +133,12 @@ class TaskHooks(Recording):
         run_id = iso_id(task_run.id)
         memory = MEMORY.run(run_id)
         failure = self.failure(memory, exception_of(state), state.message)
+        # The run's dependency, and DEPENDENCY when it gave up on an open circuit.
+        circuit = circuits.on_final_failure(
+            self.dependency, task_run, failure.exc, failure.classification
+        )
+        if circuit is not None:
+            failure = memory.failure = failure.with_classification(circuit[0])
         decision = self.policy.decide(failure.classification, memory.spent)
         annotate(failure, decision)  # if Prefect's span still records (no condition was asked)
         if not memory.decision_logged:  # Prefect logged the traceback: its retries are used up
@@ -127,6 +147,8 @@ class TaskHooks(Recording):
         exhausted = events.retries_exhausted(failure.classification, decision, spent)
         extra = failure.columns()
         extra["retries_left"] = 0
+        if circuit is not None:
+            extra["dependency"] = circuit[1]
         metadata: dict[str, Any] = {"run_name": task_run.name, "decision": decision.message}
         if exhausted:
             metadata["retries_exhausted"] = True
@@ -159,7 +181,7 @@ class TaskHooks(Recording):
                 if asked is None:
                     return False
                 allowed = True
-                if asked.decision.retry:
+                if asked.asks_the_task:
                     try:
                         allowed = bool(await user_condition(task, task_run, state))
                     except Exception:
@@ -175,7 +197,7 @@ class TaskHooks(Recording):
             if asked is None:
                 return False
             vetoed = (
-                asked.decision.retry and user_condition is not None
+                asked.asks_the_task and user_condition is not None
                 and not _ask_user(user_condition, task, task_run, state)
             )
             return bool(tracker.answer(asked, vetoed=vetoed))
@@ -190,16 +212,28 @@ class TaskHooks(Recording):
         memory = MEMORY.run(iso_id(task_run.id))
         self._spent_before(memory, task_run)
         failure = self.failure(memory, exception_of(state), state.message)
+        # An open circuit on the failure's dependency decides before the class does.
+        circuit = circuits.on_retry_condition(
+            self.dependency, task_run, failure.exc, failure.classification
+        )
         decision = self.policy.decide(failure.classification, memory.spent)
         annotate(failure, decision)  # Prefect's span of the run is current and recording here
-        return RetryAsk(task_run, task.name, memory, failure, decision)
+        return RetryAsk(task_run, task.name, memory, failure, decision, circuit)
 
     @guarded(default=False)
     def answer(self, asked: RetryAsk, *, vetoed: bool) -> bool:
         """Retry or not; log why; record the AwaitingRetry row when retrying."""
-        task_run, memory, failure, decision = (
-            asked.task_run, asked.memory, asked.failure, asked.decision
+        task_run, memory, failure, decision, circuit = (
+            asked.task_run, asked.memory, asked.failure, asked.decision, asked.circuit
         )
+        if circuit is not None and circuit.give_up is not None:
+            memory.failure = failure.with_classification(circuit.give_up)  # DEPENDENCY
+            memory.decision_logged = True
+            run_logger().error("failtrack: %s — %s\n%s", task_run.name,
+                               get_redactor().redact(circuit.message), failure.logged_stack())
+            return False
+        if circuit is not None and circuit.wait and not vetoed:
+            return self._wait_on_circuit(asked, circuit)
         if vetoed or not decision.retry:
             memory.decision_logged = True
             if vetoed:
@@ -216,12 +250,41 @@ class TaskHooks(Recording):
         now = datetime.now(UTC)
         run_id = iso_id(task_run.id)
         extra = {**failure.columns(), **rows.decision_columns(decision, now)}
+        if circuit is not None:
+            extra["dependency"] = circuit.dependency
         self.record(
             memory, run_kind="task", run=task_run, state_name="AwaitingRetry",
             state_type="SCHEDULED", at=now,
             row_id=rows.synthetic_id(str(run_id), "AwaitingRetry", task_run.run_count),
             flow_run_id=iso_id(task_run.flow_run_id), name=asked.task_name, extra=extra,
             metadata={"decision": decision.message, "run_name": task_run.name},
+        )
+        return True
+
+    def _wait_on_circuit(self, asked: RetryAsk, circuit: circuits.CircuitVerdict) -> bool:
+        """An AwaitingRetry until the circuit's next look, no class attempt spent (Prefect
+        counts it among the task's retries all the same: see `prefect_failtrack.resilience`)."""
+        task_run, memory, failure = asked.task_run, asked.memory, asked.failure
+        now = datetime.now(UTC)
+        delay = max((circuit.until - now).total_seconds(), 0.0)  # type: ignore[operator]
+        choose_delay(task_run.id, delay)
+        run_logger().warning("failtrack: %s — %s", task_run.name,
+                             get_redactor().redact(circuit.message))
+        kind = failure.classification.error_type
+        extra = {
+            **failure.columns(),
+            "dependency": circuit.dependency,
+            "retry_delay_s": round(delay, 3),
+            "retries_left": max(self.policy.classes[kind].max_retries - memory.spent[kind], 0),
+            "scheduled_at": circuit.until,
+        }
+        self.record(
+            memory, run_kind="task", run=task_run, state_name="AwaitingRetry",
+            state_type="SCHEDULED", at=now,
+            row_id=rows.synthetic_id(str(iso_id(task_run.id)), "AwaitingRetry", task_run.run_count),
+            flow_run_id=iso_id(task_run.flow_run_id), name=asked.task_name, extra=extra,
+            metadata={"decision": circuit.message, "circuit_wait": circuit.waits,
+                      "run_name": task_run.name},
         )
         return True
 

@@ -1,7 +1,8 @@
 """The ``failtrack`` command (cyclopts).
 
 One module per group of commands: `classify`, `reports` (report, patterns, stuck),
-`runs` (runs, timeline), `db` (db upgrade, prune), `reconcile`, `collect`; what they share (options,
+`runs` (runs, timeline), `db` (db upgrade, prune), `reconcile`, `collect`, `resilience`
+(circuits, dead-letters, requeue); what they share (options,
 parsing, the audit database opened for reading, one-line errors) is in `_common`. This
 module assembles the app and runs it.
 
@@ -22,6 +23,7 @@ from .collect import collect
 from .db import prune, upgrade
 from .reconcile import reconcile
 from .reports import patterns, report, stuck
+from .resilience import circuits, dead_letters, requeue
 from .runs import runs, timeline
 
 app = App(
@@ -34,6 +36,9 @@ db_app.command(upgrade)
 app.command(db_app)
 for command in (classify, report, patterns, runs, timeline, stuck, reconcile, prune, collect):
     app.command(command)
+app.command(circuits)
+app.command(dead_letters, name="dead-letters")
+app.command(requeue)
 
 
 @app.command

@@ -12,6 +12,9 @@ The figures:
   (`Pattern.is_new`, among the report's top patterns);
 - ``lost_runs``, ``slow_runs``: runs of `FailureReport.stuck_runs` whose status is
   ``lost`` or ``slow`` (`prefect_failtrack.liveness`).
+- ``dead_letters_growing``: dead letters that arrived in the window minus those
+  requeued in it (``prefect_failtrack.resilience.report``);
+- ``circuit_open_minutes``: minutes the longest-open circuit has been open.
 
 `notify` sends one message, through a Prefect notification block, only when
 at least one threshold is crossed.
@@ -28,6 +31,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import BaseModel
 
 from ..blocks import ReportThresholds
+from ..resilience.report import longest_open_minutes
 from .models import FailureReport
 
 logger = get_logger("prefect_failtrack.reports.alerts")
@@ -46,10 +50,13 @@ def _figures(report: FailureReport) -> dict[str, float]:
     return {
         "failure_rate": report.failure_rate,
         "retries_exhausted": sum(stats.exhausted for stats in report.retry_effectiveness),
-        "stuck_runs": _status_count(report, "stuck"),  # liveness: slow and lost apart
+        "stuck_runs": _status_count(report, "stuck"),  # Slow and lost apart
         "new_patterns": sum(1 for pattern in report.patterns if pattern.is_new),
-        "lost_runs": _status_count(report, "lost"),  # liveness:
-        "slow_runs": _status_count(report, "slow"),  # liveness:
+        "lost_runs": _status_count(report, "lost"),
+        "slow_runs": _status_count(report, "slow"),
+      
+        "dead_letters_growing": report.resilience.dead_letters.growth,
+        "circuit_open_minutes": longest_open_minutes(report.resilience),
     }
 
 
@@ -67,10 +74,17 @@ def _describe(threshold: str, value: float, limit: float, report: FailureReport)
         return f"{value:.0f} run(s) failed after exhausting their retries (more than {limit:.0f})"
     if threshold == "stuck_runs":
         return f"{value:.0f} run(s) stuck (more than {limit:.0f})"
-    if threshold == "lost_runs":  # liveness:
+    if threshold == "lost_runs":
         return f"{value:.0f} run(s) lost: their process is gone (more than {limit:.0f})"
-    if threshold == "slow_runs":  # liveness:
+    if threshold == "slow_runs":
         return f"{value:.0f} run(s) slow: alive, past the stuck limit (more than {limit:.0f})"
+    if threshold == "dead_letters_growing":
+        letters = report.resilience.dead_letters
+        return (f"dead letters grew by {value:.0f} ({letters.arrived} arrived, {letters.requeued} "
+                f"requeued; more than {limit:.0f}); {letters.waiting} wait to be requeued")
+    if threshold == "circuit_open_minutes":
+        open_ones = ", ".join(v.dependency for v in report.resilience.open_circuits)
+        return f"a circuit has been open for {value:.0f} minutes (more than {limit:.0f}): {open_ones}"
     return f"{value:.0f} new failure pattern(s) (more than {limit:.0f})"
 
 

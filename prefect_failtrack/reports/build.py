@@ -15,6 +15,7 @@ from .profile import profile
 from .rates import failures_by_class, flow_rates, partial_runs, task_rates
 from .retries import retry_effectiveness
 from .scope import Scope
+from ..resilience.report import resilience_figures
 
 DEFAULT_SINCE = timedelta(hours=24)
 DEFAULT_STUCK_AFTER = timedelta(minutes=30)
@@ -46,7 +47,7 @@ def build_report(
     (`prefect_failtrack.liveness.status`); `stale_after` and `lost_after` default to
     the settings.
     """
-    from ..liveness.status import Limits, running_runs  # liveness:
+    from ..liveness.status import Limits, running_runs
 
     limits = Limits.of(stuck_after, stale_after, lost_after)
     scope = Scope.of(
@@ -59,12 +60,13 @@ def build_report(
         engine,
         scope,
         {  # the longest first: they start at once
-            "stuck": partial(running_runs, limits=limits),  # liveness:
+            "stuck": partial(running_runs, limits=limits),
             "profile": profile,
             "flows": flow_rates,
             "patterns": partial(top_patterns, top=top, quiet_period=quiet_period),
             "retries": retry_effectiveness,
             "partial": partial_runs,
+            "resilience": resilience_figures,
         },
     )
     flows, groups = found["flows"], found["profile"]
@@ -86,6 +88,7 @@ def build_report(
         partial_success_runs=found["partial"],
         slowest_states=slowest_states(groups, top=top),
         generated_at=datetime.now(UTC),
+        resilience=found["resilience"],
     )
 
 
@@ -124,7 +127,7 @@ def build_stuck(
 ) -> StuckReport:
     """Runs of the window that are slow, stuck or lost (`prefect_failtrack.liveness`):
     without heartbeats, stuck for longer than `stuck_after`."""
-    from ..liveness.status import Limits, running_runs  # liveness:
+    from ..liveness.status import Limits, running_runs
 
     limits = Limits.of(stuck_after, stale_after, lost_after)
     scope = Scope.of(engine, since, until, **filters)

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..resilience.report import ResilienceFigures
+
 
 class RunRate(BaseModel):
     """How often the runs of one flow (or one task) ended failed in the window."""
@@ -52,7 +54,7 @@ class RetryStats(BaseModel):
     )
 
 
-# liveness: what a run's heartbeat says (prefect_failtrack/liveness/status.py)
+# What a run's heartbeat says (prefect_failtrack/liveness/status.py)
 class Progress(BaseModel):
     """What a run said of its progress (`record_progress`), as of `at`."""
 
@@ -86,7 +88,7 @@ class StuckRun(BaseModel):
     state: str
     since: datetime
     minutes: float = Field(description="Minutes from `since` to the window end.")
-    status: Literal["slow", "stuck", "lost"] = Field(  # liveness:
+    status: Literal["slow", "stuck", "lost"] = Field(
         default="stuck",
         description=(
             "slow: heartbeat fresh, running longer than the limit; stuck: no heartbeat for "
@@ -94,12 +96,12 @@ class StuckRun(BaseModel):
             "process is gone."
         ),
     )
-    liveness: Liveness | None = Field(  # liveness:
+    liveness: Liveness | None = Field(
         default=None, description="Its heartbeat; None when it has none (older rows, untracked)."
     )
 
 
-class RunLiveness(BaseModel):  # liveness:
+class RunLiveness(BaseModel):
     """A run of a timeline that a process holds: how its heartbeat looks now."""
 
     run_kind: str
@@ -149,6 +151,10 @@ class FailureReport(BaseModel):
     partial_success_runs: list[PartialRun]
     slowest_states: list[SlowState]
     generated_at: datetime
+    resilience: ResilienceFigures = Field(
+        default_factory=ResilienceFigures,
+        description="Open circuits, failures per dependency, dead letters of the window.",
+    )
 
 
 class PatternReport(BaseModel):
@@ -168,8 +174,8 @@ class StuckReport(BaseModel):
     window_end: datetime
     filters: dict[str, str]
     stuck_after_s: float
-    stale_after_s: float | None = None  # liveness: no heartbeat for this long: stuck
-    lost_after_s: float | None = None  # liveness: no heartbeat for this long: lost
+    stale_after_s: float | None = None  # No heartbeat for this long: stuck
+    lost_after_s: float | None = None  # No heartbeat for this long: lost
     stuck_runs: list[StuckRun]
     generated_at: datetime
 
@@ -191,6 +197,7 @@ class TimelineEntry(BaseModel):
     error_message: str | None
     reason: str | None
     retry_delay_s: float | None
+    dependency: str | None = None
 
 
 class Timeline(BaseModel):
@@ -198,7 +205,7 @@ class Timeline(BaseModel):
 
     flow_run_id: str
     transitions: list[TimelineEntry]
-    heartbeats: list[RunLiveness] = Field(  # liveness:
+    heartbeats: list[RunLiveness] = Field(
         default_factory=list, description="Its runs that a process holds now."
     )
 

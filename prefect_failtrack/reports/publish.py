@@ -28,14 +28,15 @@ from ..settings import get_settings
 from ..store.database import ensure_schema, get_engine
 from .alerts import Alert, evaluate, notify
 from .models import FailureReport
-from .render import RETRY_COLUMNS, STUCK_COLUMNS, retry_cells, stuck_cells  # liveness: STUCK
+from .render import RETRY_COLUMNS, STUCK_COLUMNS, retry_cells, stuck_cells
+from ..resilience.report import markdown_lines as resilience_markdown
 
 logger = get_logger("prefect_failtrack.reports.publish")
 
 REPORT_KEY = "failtrack-failure-report"
 MESSAGE_CHARS = 200
 LISTED_RUNS = 25  # stuck and partial runs listed in the artifact; the rest are counted
-MINUTES = "{:%Y-%m-%d %H:%M}".format  # liveness: times in the stuck runs' table
+MINUTES = "{:%Y-%m-%d %H:%M}".format  # Times in the stuck runs' table
 
 
 class ReportFilters(BaseModel):
@@ -166,7 +167,7 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
     if report.stuck_runs:
         md += (
             ["## Stuck runs", ""]
-            + _table(  # liveness: with their status, heartbeat and progress
+            + _table(  # With their status, heartbeat and progress
                 STUCK_COLUMNS,
                 (stuck_cells(s, MINUTES) for s in report.stuck_runs[:LISTED_RUNS]),
             )
@@ -184,6 +185,7 @@ def summary_markdown(report: FailureReport, alerts: Sequence[Alert] = ()) -> str
             )
             + _more(len(report.partial_success_runs), "failtrack report --json")
         )
+    md += resilience_markdown(report.resilience)  # circuits, dead letters
     md.append(f"_Generated {report.generated_at:%Y-%m-%d %H:%M:%S} UTC by prefect-failtrack._")
     return "\n".join(md)
 

@@ -116,14 +116,14 @@ def stuck_table(console: Console, runs: list[StuckRun]) -> None:
     _table(
         console,
         "Stuck runs",
-        STUCK_COLUMNS,  # liveness: status, heartbeat and progress too
+        STUCK_COLUMNS,  # Status, heartbeat and progress too
         (stuck_cells(r) for r in runs[:LISTED]),
         total=len(runs),
         whole=("run id",),
     )
 
 
-# liveness: the columns of a running run (prefect_failtrack/liveness); the status first, the
+# The columns of a running run (prefect_failtrack/liveness); the status first, the
 # heartbeat's view after the run id
 STUCK_COLUMNS = ("status", "kind", "name", "state", "since", "minutes", "run id", "why",
                  "progress")
@@ -190,6 +190,7 @@ def render_report(report: FailureReport, console: Console) -> None:
         ),
         total=len(partial),
     )
+    render_resilience(report, console)
     _table(
         console,
         "Where the time goes",
@@ -199,6 +200,26 @@ def render_report(report: FailureReport, console: Console) -> None:
             for s in report.slowest_states
         ),
     )
+
+
+def render_resilience(report: FailureReport, console: Console) -> None:
+    """Open circuits, failures by dependency, dead letters."""
+    figures = report.resilience
+    _table(
+        console, "Open circuits", ("dependency", "state", "since", "minutes", "failures"),
+        ((v.dependency, v.state, _when(v.since), f"{v.open_minutes or 0:.0f}",
+          v.failures_in_window) for v in figures.open_circuits),  # fmt: skip
+    )
+    _table(
+        console, "Failures by dependency", ("dependency", "failed task runs", "retries"),
+        ((d.dependency, d.failed_runs, d.retries) for d in figures.dependencies[:LISTED]),
+        total=len(figures.dependencies),
+    )
+    letters = figures.dead_letters
+    if letters.arrived or letters.requeued:
+        _say(console, f"Dead letters: {letters.arrived} arrived in the window, {letters.waiting} "
+                      f"waiting ({letters.cannot_requeue} without a deployment), "
+                      f"{letters.requeued} requeued; `failtrack dead-letters` lists them.")
 
 
 RETRY_COLUMNS = ("class", "retried runs", "recovered", "exhausted", "retries", "waiting (s)")
@@ -227,7 +248,7 @@ def render_stuck(report: StuckReport, console: Console) -> None:
         f"Runs running for {report.stuck_after_s / 60:.0f} minute(s) or more, "
         f"{_window(report.window_start, report.window_end, report.filters)}",
     )
-    if report.stale_after_s is not None and report.lost_after_s is not None:  # liveness:
+    if report.stale_after_s is not None and report.lost_after_s is not None:
         _say(
             console,
             f"With a heartbeat: slow while it beats; stuck after {report.stale_after_s:.0f} s "
@@ -240,9 +261,11 @@ def render_stuck(report: StuckReport, console: Console) -> None:
 
 
 def render_timeline(timeline: Timeline, console: Console) -> None:
-    """One row per transition; times of the first transition's day as ``HH:MM:SS``."""
+    """One row per transition; times of the first transition's day as ``HH:MM:SS``; a
+    dependency column only when a failure named one (the table is wide already)."""
     first = timeline.transitions[0].occurred_at if timeline.transitions else None
     day = f", {first:%Y-%m-%d} (UTC)" if first is not None else ""
+    named = any(t.dependency for t in timeline.transitions)
 
     def at(value: datetime) -> str:
         return f"{value:%H:%M:%S}" if first and value.date() == first.date() else _when(value)
@@ -253,7 +276,7 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
         (
             "at", "run", "name", "from", "to", "attempt", "waited (s)", "class",
             "deciding rule", "message",
-        ),  # fmt: skip
+        ) + (("dependency",) if named else ()),  # fmt: skip
         (
             (
                 at(t.occurred_at),
@@ -269,11 +292,12 @@ def render_timeline(timeline: Timeline, console: Console) -> None:
                 t.reason or "",
                 _short(t.error_message, 60),
             )
+            + ((t.dependency or "",) if named else ())
             for t in timeline.transitions
         ),
         wrap=("name", "deciding rule", "message"),
     )
-    _table(  # liveness: its runs that a process still holds
+    _table(  # Its runs that a process still holds
         console,
         "Held by a process now",
         ("status", "run", "name", "last beat", "progress", "why", "run id"),

@@ -13,10 +13,10 @@ from .outcomes import timeline
 
 def build_timeline(engine: Engine, flow_run_id: str | UUID) -> Timeline:
     """Every transition recorded for `flow_run_id` (empty when none is)."""
-    from ..liveness.status import flow_heartbeats  # liveness:
+    from ..liveness.status import flow_heartbeats
 
     with Session(engine) as session:
         rows = timeline(session, flow_run_id)
         entries = [TimelineEntry.model_validate(row, from_attributes=True) for row in rows]
-        beats = flow_heartbeats(session.connection(), str(flow_run_id))  # liveness:
+        beats = flow_heartbeats(session.connection(), str(flow_run_id))
     return Timeline(flow_run_id=str(flow_run_id), transitions=entries, heartbeats=beats)

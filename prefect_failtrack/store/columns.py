@@ -17,7 +17,7 @@ from .encoding import utcnow
 TRANSITIONS = "failtrack_transitions"
 FLOW_RUNS = "failtrack_flow_runs"
 VERSION_TABLE = "failtrack_alembic_version"
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 """The newest migration this package ships (a test keeps it equal to Alembic's head)."""
 
 TRACKED = "tracked"
@@ -31,8 +31,8 @@ TRANSITION_COLUMNS = (
     "duration_in_state_ms", "run_count", "error_type", "error_class", "error_message",
     "stack_trace", "fingerprint", "retryable", "reason", "error_facts", "retry_delay_s",
     "retries_left",
-    "scheduled_at", "origin", "parent_flow_run_id", "parent_task_run_id", "tags", "metadata",
-    "recorded_at", "capture",
+    "scheduled_at", "origin", "parent_flow_run_id", "parent_task_run_id", "dependency", "tags",
+    "metadata", "recorded_at", "capture",
 )  # fmt: skip
 SUMMARY_COLUMNS = (
     "flow_run_id", "flow_name", "deployment_id", "started_at", "ended_at", "final_state",

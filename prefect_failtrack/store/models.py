@@ -16,13 +16,16 @@ from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from .columns import OBSERVED, TRACKED
+from .columns import TRACKED
 from .encoding import utcnow
 
 TRANSITIONS_TABLE = "failtrack_transitions"
 FLOW_RUNS_TABLE = "failtrack_flow_runs"
 CURSORS_TABLE = "failtrack_collector_cursors"
 OUTBOX_TABLE = "failtrack_collector_outbox"
+CIRCUITS_TABLE = "failtrack_circuits"
+CIRCUIT_FAILURES_TABLE = "failtrack_circuit_failures"
+REQUEUES_TABLE = "failtrack_requeues"
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON everywhere, JSONB on PostgreSQL."""
@@ -60,6 +63,8 @@ PATTERN_COLUMNS = ("fingerprint", "occurred_at", "run_kind", "name", "flow_name"
 RETRY_COLUMNS = ("run_id", "error_type", "run_count", "occurred_at", "retry_delay_s", "to_state")
 WAIT_COLUMNS = ("run_id", "run_count", "from_state", "duration_in_state_ms")
 WAITED = "from_state = 'AwaitingRetry'"  # the rows after a wait: their duration is the wait
+DEPENDENCY_COLUMNS = ("dependency", "occurred_at")
+FAILED_COLUMNS = ("occurred_at", "run_kind", "flow_run_id", "to_state_type")
 PARTIAL_RUN_COLUMNS = (
     "ended_at", "flow_run_id", "flow_name", "tasks_completed", "tasks_failed", "partial_success",
 )  # fmt: skip
@@ -120,6 +125,11 @@ class Transition(FailtrackModel, table=True):
             ("run_id", "to_state", "run_count", "capture"),
             "capture = 'observed'",
         ),
+        # Revision 0007: failures by dependency, and failed runs (dead letters; `resilience`).
+        _partial(
+            "ix_failtrack_transitions_dependency", DEPENDENCY_COLUMNS, "dependency IS NOT NULL"
+        ),
+        _partial("ix_failtrack_transitions_failed", FAILED_COLUMNS, "to_state_type = 'FAILED'"),
     )
 
     id: str = Field(primary_key=True)
@@ -152,6 +162,7 @@ class Transition(FailtrackModel, table=True):
     origin: str | None = None
     parent_flow_run_id: str | None = None  # flow rows of a subflow: the flow run that called it
     parent_task_run_id: str | None = None  # ... and the task run that stands for it there
+    dependency: str | None = None  # what the failure hit (`resilience.dependencies`)
     tags: list[str] = Field(default_factory=list, sa_type=JSONType)
     meta: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("metadata", JSONType, nullable=False)
@@ -226,7 +237,7 @@ class OutboxEntry(FailtrackModel, table=True):
     attempts: int = 0
 
 
-# liveness: the heartbeat tables (revision "liveness"; prefect_failtrack/liveness)
+# The heartbeat tables (revision "liveness"; prefect_failtrack/liveness)
 PROCESSES_TABLE = "failtrack_processes"
 HEARTBEATS_TABLE = "failtrack_heartbeats"
 
@@ -277,10 +288,64 @@ class RunHeartbeat(FailtrackModel, table=True):
     progress_at: datetime | None = _utc(default=None, nullable=True)
 
 
+# The circuit breaker's state and the requeue ledger (prefect_failtrack/resilience).
+
+
+class Circuit(FailtrackModel, table=True):
+    """One dependency's circuit: closed, or open since a time and until its half-open time."""
+
+    __tablename__ = CIRCUITS_TABLE
+
+    dependency: str = Field(primary_key=True)
+    state: str = "closed"  # "closed" or "open"; half-open is open past open_until
+    opened_at: datetime | None = _utc(default=None, nullable=True)  # since, kept across re-opens
+    open_until: datetime | None = _utc(default=None, nullable=True)
+    probe_run_id: str | None = None
+    probe_until: datetime | None = _utc(default=None, nullable=True)
+    failures: int = 0  # distinct runs in the window when it last opened or re-opened
+    trips: int = 0  # times it opened
+    last_failure_at: datetime | None = _utc(default=None, nullable=True)
+    closed_at: datetime | None = _utc(default=None, nullable=True)
+    updated_at: datetime = _utc_now()
+
+
+class CircuitFailure(FailtrackModel, table=True):
+    """A run that failed TRANSIENT or TIMEOUT on a dependency, at its latest such failure."""
+
+    __tablename__ = CIRCUIT_FAILURES_TABLE
+    __table_args__ = (
+        Index("ix_failtrack_circuit_failures_window", "dependency", "occurred_at"),
+    )
+
+    dependency: str = Field(primary_key=True)
+    run_id: str = Field(primary_key=True)
+    flow_run_id: str | None = None
+    error_type: str
+    occurred_at: datetime = _utc()
+
+
+class Requeue(FailtrackModel, table=True):
+    """A dead letter requeued: the flow run it was, and the one that replaces it."""
+
+    __tablename__ = REQUEUES_TABLE
+    __table_args__ = (Index("ix_failtrack_requeues_requeued_at", "requeued_at"),)
+
+    flow_run_id: str = Field(primary_key=True)  # the dead letter: requeued once at most
+    requeued_as: str | None = None  # the new flow run
+    deployment_id: str | None = None
+    status: str = "claimed"  # "claimed", then "created" or "failed"
+    requested_by: str | None = None
+    detail: str | None = _text()
+    requeued_at: datetime = _utc_now()
+
+
 metadata = FailtrackModel.metadata
 transitions = Transition.__table__
 flow_runs = FlowRunSummary.__table__
 cursors = CollectorCursor.__table__
 outbox = OutboxEntry.__table__
-processes = BeatingProcess.__table__  # liveness:
-heartbeats = RunHeartbeat.__table__  # liveness:
+processes = BeatingProcess.__table__
+heartbeats = RunHeartbeat.__table__
+circuits = Circuit.__table__
+circuit_failures = CircuitFailure.__table__
+requeues = Requeue.__table__

@@ -37,7 +37,7 @@ logger = get_logger("prefect_failtrack.recorder")
 
 TRANSITION = "transition"
 SUMMARY = "summary"
-HEARTBEAT = "heartbeat"  # liveness: a process's beat (prefect_failtrack/liveness/heartbeat.py)
+HEARTBEAT = "heartbeat"  # A process's beat (prefect_failtrack/liveness/heartbeat.py)
 FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 30.0
 SCHEMA_RECHECK = 60.0
@@ -135,7 +135,7 @@ class Recorder:
         stored, see `prefect_failtrack.store.summaries`.)"""
         self._submit(SUMMARY, row, stamp="updated_at")
 
-    # liveness: heartbeats are rows like the others (any transport can carry them)
+    # Heartbeats are rows like the others (any transport can carry them)
     def record_heartbeat(self, row: dict[str, Any]) -> None:
         """Queue one heartbeat row (``prefect_failtrack.liveness.writes`` stores it)."""
         self._submit(HEARTBEAT, row)

@@ -16,7 +16,18 @@ decorators and failtrack broken in one way:
 - ``metrics_garbage``: ``record_metrics`` given NaN, infinities, a 400-digit integer,
   strings, ``None``, objects whose ``repr`` raises, a number whose ``float`` raises;
 - ``schema_drift``: an audit database whose table lost a column (rows are spooled, the
-  problem reported once).
+  problem reported once);
+- ``circuit_store_down``: the circuit breaker cannot reach its tables (the database
+  refuses connections) while one failure would open a circuit;
+- ``circuit_tables_broken``: the audit database works, but the breaker's and the
+  requeue ledger's tables are gone (dropped after the migration), with requeue on close;
+- ``circuit_settings_invalid``: circuit settings that do not validate (a negative
+  threshold, per-dependency settings that are not JSON);
+- ``dependency_raises``: the tasks' ``dependency=`` function raises;
+- ``circuit_opens``: nothing broken: the breaker works, and one failure opens a circuit
+  (open for half a second), so runs wait for it and probe it; outcomes must not change.
+
+The tracked tasks name a dependency (one per pass), so that the breaker takes part.
 
 Then user code that misbehaves, timed with and without failtrack (``misbehaving``):
 async tasks whose async retry condition takes a second, and exceptions whose ``str()``
@@ -63,6 +74,7 @@ from prefect_failtrack import (
 from prefect_failtrack.capture import COUNTERS
 from prefect_failtrack.classification.engine import clear_rules
 from prefect_failtrack.redaction import get_redactor
+from prefect_failtrack.resilience.safety import ERRORS as RESILIENCE_ERRORS
 from tests.drills._common import environment, log
 
 NEEDS_PREFECT = True
@@ -178,10 +190,14 @@ def _plain_flow(**options: Any) -> Callable[..., Any]:
     return lambda fn: flow(fn, **options)
 
 
-def _tracked(rules: list[Any]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def raising_dependency(parameters: dict[str, Any]) -> str:
+    raise Boom("a user's dependency function")
+
+
+def _tracked(rules: list[Any], dependency: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def task_decorator(**options: Any) -> Callable[..., Any]:
         options.pop("retry_delay_seconds")  # the policy chooses the delays
-        return tracked_task(policy=FAST, rules=rules, **options)
+        return tracked_task(policy=FAST, rules=rules, dependency=dependency, **options)
 
     def flow_decorator(**options: Any) -> Callable[..., Any]:
         return tracked_flow(rules=rules, **options)
@@ -249,6 +265,7 @@ def breakage(names: tuple[str, ...], scratch: Path) -> Iterator[list[Any]]:
     refused = "postgresql+psycopg://postgres@127.0.0.1:1/refused"
     prefect_db = get_current_settings().server.database.connection_url
     env: dict[str, str | None] = {f"{PREFIX}HOME": home, f"{PREFIX}DATABASE_URL": None}
+    one_failure_opens = {f"{PREFIX}CIRCUIT_THRESHOLD": "1", f"{PREFIX}CIRCUIT_OPEN_SECONDS": "0.5"}
     rules: list[Any] = []
     with ExitStack() as stack:
         for name in names:
@@ -273,6 +290,17 @@ def breakage(names: tuple[str, ...], scratch: Path) -> Iterator[list[Any]]:
             elif name == "rules_raise":
                 rules = [raising_rule, nonsense_rule, lambda exc: Unprintable()]
                 add_rules(raising_rule, nonsense_rule)
+            elif name == "circuit_store_down":
+                env[f"{PREFIX}DATABASE_URL"] = refused
+                env.update(one_failure_opens)
+            elif name == "circuit_tables_broken":
+                env[f"{PREFIX}DATABASE_URL"] = tables_dropped(Path(f"{home}-audit.db"))
+                env.update({**one_failure_opens, f"{PREFIX}REQUEUE_ON_CLOSE": "true"})
+            elif name == "circuit_settings_invalid":
+                env.update({f"{PREFIX}CIRCUIT_THRESHOLD": "-1", f"{PREFIX}CIRCUITS": "{not json",
+                            f"{PREFIX}CIRCUIT_OPEN_SECONDS": "soon"})  # fmt: skip
+            elif name == "circuit_opens":
+                env.update(one_failure_opens)
         get_redactor.cache_clear()
         try:
             with environment(**env):
@@ -282,12 +310,28 @@ def breakage(names: tuple[str, ...], scratch: Path) -> Iterator[list[Any]]:
             get_redactor.cache_clear()
 
 
+def tables_dropped(path: Path) -> str:
+    """A SQLite audit database at head whose breaker and requeue tables were dropped."""
+    from sqlalchemy import text
+
+    from prefect_failtrack.store.database import get_engine, upgrade
+
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with get_engine(url).begin() as connection:
+        for table in ("failtrack_circuits", "failtrack_circuit_failures", "failtrack_requeues"):
+            connection.execute(text(f"DROP TABLE {table}"))
+    return url
+
+
 BREAKAGES = [("url_unparsable",), ("url_unsupported",), ("url_prefect_own",),
              ("nothing_writable",), ("database_hangs",), ("settings_invalid",),
              ("redaction_invalid",), ("rules_raise",), ("metrics_garbage",),
-             ("schema_drift",)]  # fmt: skip
+             ("schema_drift",), ("circuit_store_down",), ("circuit_tables_broken",),
+             ("circuit_settings_invalid",), ("dependency_raises",), ("circuit_opens",)]  # fmt: skip
 QUICK = [("url_unparsable", "rules_raise"), ("nothing_writable", "metrics_garbage"),
-         ("settings_invalid", "redaction_invalid"), ("schema_drift",)]  # fmt: skip
+         ("settings_invalid", "redaction_invalid"), ("schema_drift", "circuit_tables_broken"),
+         ("circuit_settings_invalid", "dependency_raises"), ("circuit_opens",)]  # fmt: skip
 """Breakages run together, one pass each: every one alone in the full run, in pairs with
 ``--quick`` (where the database that hangs, the slowest, is left out)."""
 
@@ -385,11 +429,14 @@ def run(quick: bool) -> dict[str, Any]:
     compared = changed = 0
     slowest = 0.0
     errors_before = COUNTERS.hook_errors
+    breaker_before = RESILIENCE_ERRORS.hook_errors
     with tempfile.TemporaryDirectory() as scratch:
         for names in breakages:
             label = "+".join(names)
             with breakage(names, Path(scratch)) as rules:
-                task_decorator, flow_decorator = _tracked(rules)
+                dependency = (raising_dependency if "dependency_raises" in names
+                              else f"drill-dependency-{label}")  # fmt: skip
+                task_decorator, flow_decorator = _tracked(rules, dependency)
                 if "metrics_garbage" in names:
                     metrics: Callable[..., None] = lambda **m: record_metrics(**garbage_metrics())
                 else:
@@ -417,6 +464,7 @@ def run(quick: bool) -> dict[str, Any]:
         "breakages": sum(len(names) for names in breakages),
         "passes": len(breakages),
         "hook_errors": COUNTERS.hook_errors - errors_before,
+        "breaker_errors": RESILIENCE_ERRORS.hook_errors - breaker_before,
         "slowest_flow_s": round(slowest, 1),
         "baseline_slowest_s": round(max(s for _, s in baseline.values()), 1),
         "misbehaving_user_code": user_code,

@@ -44,7 +44,6 @@ from sqlalchemy import text
 
 from prefect_failtrack import (
     ErrorType,
-    PermanentError,
     RetryPolicy,
     record_metrics,
     tracked_flow,

@@ -33,7 +33,7 @@ from typing import Any
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 
-from prefect_failtrack.reconcile import _task_runs, reconcile, task_name
+from prefect_failtrack.reconcile import _task_runs, reconcile
 from tests.drills._common import column, log, postgres_database, scalar
 
 NEEDS_PREFECT = True

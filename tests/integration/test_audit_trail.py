@@ -6,7 +6,6 @@ import json
 import time
 from collections import defaultdict
 
-import pytest
 from prefect.context import TaskRunContext
 from prefect.futures import wait
 from sqlmodel import Session, select

@@ -5,14 +5,12 @@ per failure and is bounded in time."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import traceback
 from typing import Any
 
 import pytest
-from prefect import flow, task
 
 from prefect_failtrack import ErrorType, RetryPolicy, tracked_flow, tracked_task
 from prefect_failtrack.capture import rows

@@ -45,7 +45,11 @@ TRANSITION_INDEXES = {
     "ix_failtrack_transitions_parent_flow_run_id": ["parent_flow_run_id", "run_id"],
     # revision 0005: observed rows, which tracked rows replace (partial)
     "ix_failtrack_transitions_observed": ["run_id", "to_state", "run_count", "capture"],
+    # revision 0007 (both partial): failures by dependency, Failed rows (dead letters)
+    "ix_failtrack_transitions_dependency": ["dependency", "occurred_at"],
+    "ix_failtrack_transitions_failed": ["occurred_at", "run_kind", "flow_run_id", "to_state_type"],
 }
+RESILIENCE_TABLES = {"failtrack_circuits", "failtrack_circuit_failures", "failtrack_requeues"}
 FLOW_RUN_INDEXES = {
     "ix_failtrack_flow_runs_ended_at": ["ended_at"],
     # revision 0002
@@ -110,7 +114,10 @@ def test_upgrade_from_empty_creates_the_contracted_schema(database_url: str) -> 
     assert set(found) == {
         "failtrack_transitions", "failtrack_flow_runs", VERSION_TABLE,
         "failtrack_collector_cursors", "failtrack_collector_outbox",
-    } | LIVENESS
+    } | LIVENESS | RESILIENCE_TABLES
+    assert found["failtrack_circuits"]["pk"] == ["dependency"]
+    assert found["failtrack_circuit_failures"]["pk"] == ["dependency", "run_id"]
+    assert found["failtrack_requeues"]["pk"] == ["flow_run_id"]
     transitions = found["failtrack_transitions"]
     assert CONTRACT_COLUMNS <= {name for name, _, _ in transitions["columns"]}
     assert transitions["pk"] == ["id"]
@@ -171,7 +178,7 @@ def test_tables_stay_out_of_the_global_sqlmodel_metadata() -> None:
         ours = {
             "failtrack_transitions", "failtrack_flow_runs", "failtrack_collector_cursors",
             "failtrack_collector_outbox",
-        } | LIVENESS
+        } | LIVENESS | RESILIENCE_TABLES
         assert set(metadata.tables) == ours
         assert not ours & set(SQLModel.metadata.tables)
         assert "someone_elses_table" not in metadata.tables

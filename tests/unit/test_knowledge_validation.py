@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from prefect_failtrack import ErrorType, classify
+from prefect_failtrack import ErrorType
 from tests.unit.knowledge_helpers import raised as _raised, decision as _decision
 
 pydantic = pytest.importorskip("pydantic")
