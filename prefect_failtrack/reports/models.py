@@ -143,7 +143,8 @@ class FailureReport(BaseModel):
     flows: list[RunRate]
     tasks: list[RunRate]
     by_class: dict[str, int] = Field(
-        description="Task runs that ended Failed or Crashed in the window, by error class."
+        description="Task runs that ended Failed or Crashed in the window, and those that "
+        "never ran because an upstream run failed (NotReady, as DEPENDENCY), by error class."
     )
     patterns: list[Pattern]
     retry_effectiveness: list[RetryStats]

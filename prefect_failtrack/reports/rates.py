@@ -59,12 +59,22 @@ def task_rates(groups: list[Group]) -> list[RunRate]:
     return _worst_first([_rate(name, n, failed[name]) for name, n in runs.items()])
 
 
+def _never_ran(g: Group) -> bool:
+    """A task run's NotReady row: Pending in type (Prefect counts it apart from the failed),
+    and the only Pending row that carries a class (DEPENDENCY: an upstream run failed)."""
+    return g.run_kind == "task" and g.to_state_type == "PENDING" and g.error_type is not None
+
+
 def failures_by_class(groups: list[Group]) -> dict[str, int]:
-    """Task runs that ended Failed or Crashed in the window, per error class (most first)."""
+    """Task runs that ended Failed or Crashed in the window, and those that never ran because
+    an upstream run failed (as DEPENDENCY, like the run summaries), per class (most first)."""
     counts: Counter[str] = Counter()
     for g in _final_task_groups(groups):
         if g.to_state_type in FAILED_TYPES:
             counts[g.error_type or UNCLASSIFIED] += g.count
+    for g in groups:
+        if _never_ran(g):
+            counts[g.error_type] += g.count
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 

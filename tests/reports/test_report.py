@@ -19,7 +19,7 @@ from prefect_failtrack.reports import (
 )
 from prefect_failtrack.reports import scope as scope_module
 from prefect_failtrack.reports.scope import Scope
-from tests.reports.history import END, START, History
+from tests.reports.history import END, START, History, error
 
 S = timedelta(seconds=1)
 A1, A2, A3 = END - timedelta(hours=10), END - timedelta(hours=5), END - timedelta(hours=3)
@@ -254,6 +254,28 @@ def test_an_empty_database_gives_an_empty_report(engine: Engine) -> None:
     assert (found.runs, found.failed_runs, found.failure_rate) == (0, 0, 0.0)
     assert found.flows == found.tasks == found.patterns == found.stuck_runs == []
     assert found.by_class == {}
+
+
+def test_a_task_that_never_ran_counts_as_dependency(engine: Engine) -> None:
+    """Issue 13.7: Prefect's NotReady (a Pending state: an upstream run failed) is recorded
+    with class DEPENDENCY; the report counts it beside the failed ones, like the summaries."""
+    h = History()
+    at = END - timedelta(hours=1)
+    flow_run = h.flow_run("F", "nightly", at)
+    h.task(flow_run, "extract").running(at).end(
+        "Failed", at + timedelta(seconds=5), **error("PERMANENT", "KeyError", "'id'", "fp-key")
+    )
+    h.task(flow_run, "load").go(
+        "NotReady", "PENDING", at + timedelta(seconds=6),
+        **error("DEPENDENCY", "prefect.exceptions.UpstreamTaskError", "upstream failed", "fp-up"),
+    )  # fmt: skip
+    h.task(flow_run, "audit").go("Pending", "PENDING", at + timedelta(seconds=6))
+    flow_run.end("Failed", at + timedelta(seconds=7), **error("PERMANENT", "KeyError", "'id'", "fp-key"))
+    h.summary(flow_run.run_id, "nightly", at + timedelta(seconds=7), "Failed", completed=0, failed=1, total=3)
+    h.write(engine)
+    found = report(engine)
+    assert found.by_class == {"DEPENDENCY": 1, "PERMANENT": 1}
+    assert [(t.name, t.runs, t.failed) for t in found.tasks] == [("extract", 1, 1)]
 
 
 def test_naive_until_is_taken_as_utc(engine: Engine, history: History) -> None:
