@@ -37,7 +37,7 @@ from prefect.events.schemas.events import Event
 from ..capture import rows
 from ..classification import classify
 from ..classification.text import exception_from_state_message
-from ..store.models import OBSERVED
+from ..store.columns import OBSERVED
 
 TASK_PREFIX = "prefect.task-run."
 FLOW_PREFIX = "prefect.flow-run."

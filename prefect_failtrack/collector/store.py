@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from ..store import sink
 from ..store.encoding import utcnow
-from ..store.models import OBSERVED
+from ..store.columns import OBSERVED
 from ..store.spool import Entry
 from ..transport.envelope import from_event
 from . import position
