@@ -7,8 +7,6 @@ The shared options are dataclasses flattened into each command's options
 takes a subclass that only changes that default (`WeekScope`), so that ``--help`` shows it.
 """
 
-from __future__ import annotations
-
 import re
 import sys
 from collections.abc import Callable
@@ -74,7 +72,7 @@ def complain(problem: str) -> None:
     err.print(f"failtrack: {problem}", markup=False, highlight=False)
 
 
-def open_engine(url: str | None, as_json: bool = False) -> Engine:
+def open_engine(url: str | None, as_json: bool = False) -> "Engine":
     """The audit database at `url` (default: the setting, the block, SQLite), for reading.
 
     It must exist with failtrack's schema: nothing is created, not even a folder
@@ -174,7 +172,7 @@ class Audit:
     url: Url = None
     as_json: Json = False
 
-    def reader(self) -> Engine:
+    def reader(self) -> "Engine":
         """The audit database, which must exist, opened for reading (`open_engine`)."""
         return open_engine(self.url, self.as_json)
 

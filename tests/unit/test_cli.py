@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,47 @@ def test_version(capsys) -> None:
     assert run(capsys, "version")[1].strip() == __version__
     with pytest.raises(CLIError):
         parse_duration("soon")
+
+
+def commands(app=None, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command of the app, sub-apps included (``db upgrade``), as argv prefixes."""
+    from prefect_failtrack.cli import app as root
+
+    app = app or root
+    found = []
+    for name in app:
+        if name.startswith("-") or name == "help":
+            continue
+        sub = app[name]
+        found.append((*prefix, name))
+        if any(not n.startswith("-") and n != "help" for n in sub):
+            found.extend(commands(sub, (*prefix, name)))
+    return found
+
+
+def test_every_command_lists_the_commands_it_was_given() -> None:
+    names = {" ".join(c) for c in commands()}
+    assert {"report", "dead-letters", "requeue", "circuits", "db upgrade", "collect"} <= names
+
+
+SAMPLE = {"STR": "1h", "INT": "1", "FLOAT": "1.5"}
+
+
+@pytest.mark.parametrize("command", commands(), ids=" ".join)
+def test_every_option_of_every_command_binds(capsys, command: tuple[str, ...]) -> None:
+    """Each option given alone binds, or is refused as input (a missing argument, a value
+    out of range): never a traceback. cyclopts resolves a dataclass option's annotations
+    only then, the shared options subclassed in another module included."""
+    from cyclopts import CycloptsError
+
+    from prefect_failtrack.cli import app
+
+    code, usage, err = run(capsys, *command, "--help")
+    assert (code, err) == (0, "") and "Usage: failtrack" in usage
+    options = re.findall(r"(--[\w-]+) (STR|INT|FLOAT)\b", usage)
+    assert options or command in {("classify",), ("version",), ("db",), ("db", "upgrade")}, usage
+    for option, kind in options:
+        try:
+            app.parse_args([*command, option, SAMPLE[kind]], exit_on_error=False, print_error=False)
+        except CycloptsError:
+            pass  # bad input for this command: reported on one line by main()
