@@ -24,6 +24,7 @@ from ..capture import flow_end
 from ..classification import Classification, ErrorType
 from ..fingerprint import fingerprint
 from ..policy import RetryDecision
+from ..store.driver import Driver
 from ..store.encoding import utcnow
 from ..store.models import transitions
 from ..store.summaries import FINAL_TYPES, views
@@ -94,7 +95,7 @@ def publish(engine: Engine, flow_run_id: str) -> None:
         final = _final_row(connection, flow_run_id)
         if final is None:
             return
-        view = views(connection, [flow_run_id])[flow_run_id]
+        view = views(Driver.of_sqlalchemy(connection), [flow_run_id])[flow_run_id]
         meta = final.metadata or {}
         classification = _classification(final)
         columns = {name: getattr(final, name) for name in ERROR_COLUMNS}

@@ -264,7 +264,9 @@ def test_failtrack_circuits_lists_them_and_closes_one_by_hand(
     assert dependency in capsys.readouterr().out
 
     assert main(["circuits", "--close", dependency]) == 0
-    assert capsys.readouterr().out.strip() == f"Closed the circuit of {dependency!r}."
+    said = capsys.readouterr().out.strip().splitlines()  # which database, then what was done
+    assert said[0].startswith("Audit database: ")
+    assert said[-1] == f"Closed the circuit of {dependency!r}."
     assert circuit_state(audit_db, dependency) == "closed"
     assert main(["circuits", "--close", "no-such-dependency"]) == 2
     [closed] = circuit_events(dependency, expected=1)

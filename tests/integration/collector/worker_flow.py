@@ -3,6 +3,8 @@ advance (flow 2; ok x5: 10; flaky: Running, AwaitingRetry, Retrying, Completed; 
 
 from __future__ import annotations
 
+import time
+
 from prefect.context import TaskRunContext
 from prefect.futures import wait
 
@@ -33,6 +35,7 @@ def permanent() -> None:
 
 @tracked_flow(policy=POLICY, name="worker-events")
 def worker_events() -> list:
+    time.sleep(3)  # Running long enough for the test to see it, and kill the collector then
     futures = [*ok.map(range(5)), flaky.submit(), permanent.submit()]
     wait(futures)
     return [f.state for f in futures]
