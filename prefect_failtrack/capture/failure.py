@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import threading
 import types
-from collections import OrderedDict
 from typing import Any
 
 from ..classification import Classification, RuleSet, classify
-from ..classification.introspect import known_message, qualified_name, safe_message
+from ..classification.introspect import RECENT_MESSAGES, qualified_name, safe_message
 from ..redaction import get_redactor, truncate
 from . import rows
 from .stacks import format_exception
@@ -60,31 +59,17 @@ def _builtin_str(exc: BaseException) -> bool:
         return False
 
 
-class RecentMessages:
-    """The messages of the last few exceptions handled in this process: the same exception
-    object often fails two runs (a task's, then the flow's that called it, then its
-    parent's), and its ``str()`` is computed once for all of them."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self.lock = threading.Lock()
-        self.messages: OrderedDict[int, tuple[BaseException, str]] = OrderedDict()
-
-    def message(self, exc: BaseException) -> str:
-        with self.lock:
-            known = self.messages.get(id(exc))
-        if known is not None and known[0] is exc:
-            return known[1]
-        limits = rows.settings()
-        text = message_of(exc, limits.message_limit * 4, limits.message_timeout)
-        with self.lock:
-            self.messages[id(exc)] = (exc, text)
-            while len(self.messages) > self.size:
-                self.messages.popitem(last=False)
-        return text
-
-
-_RECENT = RecentMessages()
+def remembered_message(exc: BaseException) -> str:
+    """`message_of` `exc`, computed once for the last few exceptions of this process (the
+    same exception object often fails two runs: a task's, then the flow's that called it)
+    and remembered where `safe_message` finds it (`RECENT_MESSAGES`)."""
+    known = RECENT_MESSAGES.get(exc)
+    if known is not None:
+        return known
+    limits = rows.settings()
+    text = message_of(exc, limits.message_limit * 4, limits.message_timeout)
+    RECENT_MESSAGES.remember(exc, text)
+    return text
 
 
 class Failure:
@@ -104,9 +89,8 @@ class Failure:
         """Classify `exc` (or, without one, a `FailedWithoutException` saying `fallback`)."""
         if exc is None:
             exc = FailedWithoutException(fallback or "the run failed without an exception")
-        message = _RECENT.message(exc)
-        with known_message(exc, message):
-            classification = classify(exc, rules)
+        message = remembered_message(exc)
+        classification = classify(exc, rules)
         return cls(exc, classification, message)
 
     def with_classification(self, classification: Classification) -> Failure:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import email.utils
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -138,28 +138,41 @@ def _class_attributes(cls: type) -> frozenset[str] | None:
     return frozenset(found)
 
 
-_known_message: ContextVar[tuple[BaseException, str] | None] = ContextVar(
-    "failtrack_known_message", default=None
-)
+class RecentMessages:
+    """The messages of the last few exceptions failtrack handled in this process, by identity.
+
+    ``str()`` of an exception is user code and may be slow (issue 18): the capture layer
+    computes it once per failure, bounded in time, and remembers it here; `safe_message`
+    answers from here after that: classification, the dependency read from the message,
+    the circuit breaker and the rows of a task's, then its flow's failure (often the same
+    exception object) all see that one computation."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.messages: OrderedDict[int, tuple[BaseException, str]] = OrderedDict()
+
+    def get(self, exc: BaseException) -> str | None:
+        with self.lock:
+            known = self.messages.get(id(exc))
+        return known[1] if known is not None and known[0] is exc else None
+
+    def remember(self, exc: BaseException, text: str) -> None:
+        with self.lock:
+            self.messages[id(exc)] = (exc, text)
+            self.messages.move_to_end(id(exc))
+            while len(self.messages) > self.size:
+                self.messages.popitem(last=False)
 
 
-@contextmanager
-def known_message(exc: BaseException, text: str) -> Iterator[None]:
-    """Within the block, `safe_message` answers `text` for `exc` without calling its
-    ``__str__`` again (a caller that already has it: ``str()`` may be slow, and is
-    computed once per failure)."""
-    token = _known_message.set((exc, text))
-    try:
-        yield
-    finally:
-        _known_message.reset(token)
+RECENT_MESSAGES = RecentMessages()
 
 
 def safe_message(exc: BaseException, limit: int = MESSAGE_LIMIT) -> str:
     """``str(exc)`` cut to `limit` characters; never raises, even if ``__str__`` does."""
-    known = _known_message.get()
-    if known is not None and known[0] is exc:
-        return known[1][:limit]
+    known = RECENT_MESSAGES.get(exc)
+    if known is not None:
+        return known[:limit]
     for render in (str, repr):
         try:
             text = render(exc)
