@@ -11,17 +11,15 @@ cannot be reached, the PostgreSQL variants skip and say why.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_ADMIN = f"host={PG_HOST} port={PG_PORT} dbname=test user=postgres connect_timeout=5"
+from tests.scratch_db import PG_ADMIN, PG_HOST, PG_PORT, create_database, drop_database, url_of
+
+__all__ = ["PG_HOST", "PG_PORT", "database_url", "drop_database", "postgres_admin", "postgres_url"]
 
 
 def postgres_admin() -> psycopg.Connection:
@@ -33,20 +31,14 @@ def postgres_admin() -> psycopg.Connection:
         pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {exc}")
 
 
-def drop_database(admin: psycopg.Connection, name: str) -> None:
-    """Drop the database `name` if it exists, its connections closed."""
-    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A SQLAlchemy URL of a freshly created, empty PostgreSQL database (dropped afterwards)."""
     admin = postgres_admin()
-    name = f"failtrack_t_{uuid.uuid4().hex[:12]}"
     with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        name = create_database(admin, "failtrack_t")
         try:
-            yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+            yield url_of(name)
         finally:
             drop_database(admin, name)
 

@@ -15,11 +15,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_ADMIN = f"host={PG_HOST} port={PG_PORT} dbname=test user=postgres connect_timeout=5"
+from prefect_failtrack.store.columns import TRACKED
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # the benches run as scripts: `tests` importable from the root
+    sys.path.append(str(ROOT))
+
+from tests.scratch_db import scratch_database  # noqa: E402
 
 
 def log(message: str, *args: Any) -> None:
@@ -122,6 +127,7 @@ class RowMaker:
             "duration_in_state_ms": rng.randint(0, 60_000),
             "run_count": 1,
             "origin": "destination" if i % 3 else "source",
+            "capture": TRACKED,  # as a tracked run's row (the raw paths give every column)
             "tags": ["nightly", "warehouse"],
             "metadata": {} if kind < 0.7 else {"metrics": {"rows_written": rng.randint(1, 10**6)}},
         }
@@ -154,23 +160,9 @@ class RowMaker:
 
 @contextmanager
 def postgres_database(prefix: str = "failtrack_bench") -> Iterator[str]:
-    """A fresh PostgreSQL database (SQLAlchemy URL), dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        from prefect_failtrack.store.database import dispose_engines
-
-        dispose_engines()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    """A fresh PostgreSQL database (SQLAlchemy URL), dropped afterwards (`tests/scratch_db.py`)."""
+    with scratch_database(prefix) as url:
+        yield url
 
 
 def jsonable(value: Any) -> str:

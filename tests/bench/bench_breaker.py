@@ -184,7 +184,7 @@ def _overhead(n: int) -> dict[str, Any]:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    n, down_s, calls = (6, 10.0, 150) if quick else (12, 20.0, 600)
+    n, down_s, calls = (3, 4.0, 60) if quick else (12, 20.0, 600)
     service = FlakyService()
     lines = []
     try:

@@ -95,8 +95,8 @@ def end_to_end(url: str, rows: list[dict], spool: Path) -> float:
 def run(quick: bool) -> list[dict]:
     from prefect.testing.utilities import prefect_test_harness
 
-    n, trials = (2_000, 2) if quick else (20_000, 3)
-    e2e_n = 1_000 if quick else 5_000
+    n, trials = (1_000, 1) if quick else (20_000, 3)
+    e2e_n = 200 if quick else 5_000
     folder = Path(tempfile.mkdtemp(prefix="bench-collector-"))
     rows = RowMaker().rows(n)
     results: dict[str, list[float]] = {"direct": [], "collector_store": []}

@@ -4,7 +4,7 @@ One Prefect test server for the whole bench; the audit trail goes to a SQLite fi
 temporary folder. Two measures (``prefect_failtrack/liveness``):
 
 1. **Per task** (``ratio``): one ``tracked_flow`` calls a ``tracked_task`` in blocks of
-   `BLOCK` calls (300 a side with ``--quick``, 1,000 otherwise), heartbeats on and off
+   `BLOCK` calls (100 a side with ``--quick``, 1,000 otherwise), heartbeats on and off
    in turn (ABBA), each call timed on its own:
    the medians of the calls with and without heartbeats. "On" beats every
    `ON_INTERVAL` seconds, 60 times the default (30 s): an upper bound. Switched by the
@@ -18,7 +18,7 @@ temporary folder. Two measures (``prefect_failtrack/liveness``):
    ``tracked_flow`` starts `RUNNING` tracked tasks (`RUNNING_QUICK` with ``--quick``)
    that all wait together; once all are running and seen by a beat, every statement on
    the audit database is counted (SQLAlchemy's cursor events) for two minutes at the
-   default interval (ten seconds at a 2 s interval with ``--quick``): transactions,
+   default interval (three seconds at a 1 s interval with ``--quick``): transactions,
    statements and rows per minute, and per beat (so, per minute at the default
    interval); then what the beat that names every held run writes (``full_beat_*``).
 """
@@ -57,7 +57,7 @@ ON_INTERVAL = 0.5
 DEFAULT_INTERVAL = 30.0
 BLOCK = 10
 RUNNING = 1000
-RUNNING_QUICK = 300
+RUNNING_QUICK = 100
 PROGRESS_CALLS = 5_000
 PROGRESS_REPEATS = 7
 
@@ -145,7 +145,7 @@ def when_ready(run_flow: Callable[[], Any], attempts: int = 6) -> Any:
 
 
 def per_task(quick: bool) -> dict[str, Any]:
-    blocks = 60 if quick else 200
+    blocks = 20 if quick else 200
     pipeline(4)  # warm up
     get_recorder().flush(timeout=60)
     cpu = BeatCPU()
@@ -231,9 +231,9 @@ class Counted:
 
 
 def running_writes(quick: bool) -> dict[str, Any]:
-    interval = 2.0 if quick else DEFAULT_INTERVAL
+    interval = 1.0 if quick else DEFAULT_INTERVAL
     running = RUNNING_QUICK if quick else RUNNING
-    window_beats = 5 if quick else 4  # 10 s at 2 s; 2 min at the default 30 s
+    window_beats = 3 if quick else 4  # 3 s at 1 s; 2 min at the default 30 s
     heartbeats(interval)
     engine = get_engine(resolve_database_url())
     counted = Counted()

@@ -112,7 +112,7 @@ def run(quick: bool) -> dict[str, Any]:
     import prefect_failtrack
 
     compileall.compile_dir(str(Path(prefect_failtrack.__file__).parent), quiet=1)
-    rounds = 4 if quick else 8
+    rounds = 2 if quick else 8
     work = Path(tempfile.mkdtemp(prefix="failtrack-bench-process-"))
     server, api = _server(work / "prefect-home")
     try:

@@ -59,7 +59,7 @@ class PeakRss:
 
 
 def run(quick: bool) -> dict:
-    rows = 200_000 if quick else 1_000_000
+    rows = 50_000 if quick else 1_000_000
     settings = get_settings()
     folder = Path(tempfile.mkdtemp(prefix="failtrack-bench-memory-"))
     recorder = SlowRecorder(

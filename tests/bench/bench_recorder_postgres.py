@@ -93,7 +93,7 @@ def _count(conninfo: str) -> int:
 
 
 def run(quick: bool) -> dict:
-    n, rounds = (20_000, 3) if quick else (100_000, 5)
+    n, rounds = (5_000, 2) if quick else (100_000, 5)
     rows = RowMaker().rows(n)
     folder = Path(tempfile.mkdtemp(prefix="failtrack-bench-pg-"))
     with postgres_database() as url:

@@ -92,7 +92,7 @@ def recorder_insert(url: str, spool: Path, rows: list[dict[str, Any]]) -> float:
 
 
 def run(quick: bool) -> dict:
-    n, rounds = (20_000, 3) if quick else (100_000, 5)
+    n, rounds = (5_000, 2) if quick else (100_000, 5)
     rows = RowMaker().rows(n)
     folder = Path(tempfile.mkdtemp(prefix="failtrack-bench-sqlite-"))
     trial = iter(range(10**6))

@@ -107,7 +107,7 @@ def _count_rows() -> int:
 
 
 def run(quick: bool) -> dict:
-    n = 300 if quick else 1500  # calls of each kind, in one flow of 3 n tasks
+    n = 100 if quick else 1500  # calls of each kind, in one flow of 3 n tasks
     with prefect_test_harness(server_startup_timeout=90):
         log("server up; warming up")
         pipeline(10)

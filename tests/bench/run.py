@@ -7,7 +7,8 @@ another's figures), and each dict it returns becomes one JSON line on stdout.
 Nothing else is written to stdout: logs, Prefect's console output and any
 stray print go to stderr.
 
-``--quick`` is for CI: smaller sizes, same code paths, a few minutes in all.
+``--quick`` is for CI: a smoke run (smallest sizes, same code paths); its figures are
+not the documented ones.
 There are no thresholds: the exit status is 0 unless a bench crashed (then 1).
 Goals and figures are in ``docs/performance.md``.
 """

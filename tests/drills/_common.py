@@ -11,14 +11,11 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_ADMIN = f"host={PG_HOST} port={PG_PORT} dbname=test user=postgres connect_timeout=5"
+from tests.scratch_db import PG_HOST, PG_PORT  # noqa: E402  (run.py puts the root on sys.path)
 DATABASE_URL_ENV = "PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL"
 
 
@@ -45,24 +42,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 @contextmanager
 def postgres_database(drill: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one drill (a SQLAlchemy URL); dropped afterwards."""
-    import psycopg
-    from psycopg import sql
+    from tests.scratch_db import scratch_database
 
-    name = f"failtrack_drill_{drill}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        from prefect_failtrack.store.database import dispose_engines
-        from prefect_failtrack.store.recorder import reset_recorder
+    with scratch_database(f"failtrack_drill_{drill}") as url:
+        try:
+            yield url
+        finally:
+            from prefect_failtrack.store.recorder import reset_recorder
 
-        reset_recorder()
-        dispose_engines()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            reset_recorder()
 
 
 def use_database(url: str | None) -> None:
