@@ -26,6 +26,25 @@ if str(ROOT) not in sys.path:  # the benches run as scripts: `tests` importable 
 
 from tests.scratch_db import scratch_database  # noqa: E402
 
+SHARED_API = "FAILTRACK_BENCH_API_URL"
+"""Set by ``run.py --quick``: the API of the one Prefect test server the benches share."""
+
+
+@contextmanager
+def prefect_api(startup_timeout: float = 90) -> Iterator[None]:
+    """A Prefect API for the bench: its own test server (``prefect_test_harness``), or, in
+    a ``--quick`` smoke run, the one `run.py` started for all the benches."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    shared = os.environ.get(SHARED_API)
+    if shared:
+        with temporary_settings({PREFECT_API_URL: shared}):
+            yield
+        return
+    with prefect_test_harness(server_startup_timeout=startup_timeout):
+        yield
+
 
 def log(message: str, *args: Any) -> None:
     """One line on stderr (stdout is for the JSON lines only)."""

@@ -44,9 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the tests' FlakyService
 
 import httpx  # noqa: E402
-from _common import load_average, log  # noqa: E402
+from _common import load_average, log, prefect_api  # noqa: E402
 from prefect import flow, task  # noqa: E402
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from prefect_failtrack import tracked_flow, tracked_task  # noqa: E402
 from prefect_failtrack.capture import rows  # noqa: E402
@@ -188,7 +187,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     service = FlakyService()
     lines = []
     try:
-        with prefect_test_harness(server_startup_timeout=90):
+        with prefect_api(90):
             log("server up; %d flows, dependency down %.0f s", n, down_s)
             _settings(circuit_enabled="false")
             lines.append(_outage("plain", service, n, down_s))

@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import RowMaker, load_average, log, median
+from _common import RowMaker, load_average, log, median, prefect_api
 from sqlalchemy import func, select
 
 from prefect_failtrack.collector import Collector
@@ -93,8 +93,6 @@ def end_to_end(url: str, rows: list[dict], spool: Path) -> float:
 
 
 def run(quick: bool) -> list[dict]:
-    from prefect.testing.utilities import prefect_test_harness
-
     n, trials = (1_000, 1) if quick else (20_000, 3)
     e2e_n = 200 if quick else 5_000
     folder = Path(tempfile.mkdtemp(prefix="bench-collector-"))
@@ -109,7 +107,7 @@ def run(quick: bool) -> list[dict]:
             results["direct"][-1],
             results["collector_store"][-1],
         )
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_api(120):
         e2e = end_to_end(fresh(folder, "e2e"), RowMaker(seed=11).rows(e2e_n), folder / "e2e-spool")
     log("end to end: %.0f events/s", e2e)
     dispose_engines()

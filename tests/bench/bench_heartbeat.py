@@ -41,9 +41,8 @@ os.environ["PREFECT_INTEGRATIONS_FAILTRACK_HOME"] = str(_HOME)
 os.environ["PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL"] = f"sqlite:///{_HOME / 'audit.db'}"
 INTERVAL_VAR = "PREFECT_INTEGRATIONS_FAILTRACK_HEARTBEAT_INTERVAL"
 
-from _common import load_average, log  # noqa: E402
+from _common import load_average, log, prefect_api  # noqa: E402
 from prefect.exceptions import PrefectHTTPStatusError  # noqa: E402
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from prefect_failtrack import record_progress, tracked_flow, tracked_task  # noqa: E402
@@ -317,7 +316,7 @@ def full_beat(counted: Counted) -> dict[str, Any]:
 
 
 def run(quick: bool) -> dict:
-    with prefect_test_harness(server_startup_timeout=90):
+    with prefect_api(90):
         log("server up; per task")
         first = per_task(quick)
         log("per task: %s", first)

@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _common import interleaved, load_average, log, median
+from _common import SHARED_API, interleaved, load_average, log, median
 
 PLAIN = """
 from prefect import flow, task
@@ -114,7 +114,8 @@ def run(quick: bool) -> dict[str, Any]:
     compileall.compile_dir(str(Path(prefect_failtrack.__file__).parent), quiet=1)
     rounds = 2 if quick else 8
     work = Path(tempfile.mkdtemp(prefix="failtrack-bench-process-"))
-    server, api = _server(work / "prefect-home")
+    shared = os.environ.get(SHARED_API)  # a --quick smoke run: the benches' one server
+    server, api = (None, shared) if shared else _server(work / "prefect-home")
     try:
         env = {
             **os.environ,
@@ -139,8 +140,9 @@ def run(quick: bool) -> dict[str, Any]:
         interleaved(rounds, lambda: one("plain", plain), lambda: one("tracked", tracked))
         imports = _import_costs(env, rounds)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
 
     def med(name: str, key: str) -> float:
         return median([r[key] for r in runs[name]])

@@ -41,9 +41,8 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_INTEGRATIONS_FAILTRACK_HOME"] = str(_HOME)
 os.environ["PREFECT_INTEGRATIONS_FAILTRACK_DATABASE_URL"] = f"sqlite:///{_HOME / 'audit.db'}"
 
-from _common import load_average, log  # noqa: E402
+from _common import load_average, log, prefect_api  # noqa: E402
 from prefect import task  # noqa: E402
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from prefect_failtrack import tracked_flow, tracked_task  # noqa: E402
@@ -108,7 +107,7 @@ def _count_rows() -> int:
 
 def run(quick: bool) -> dict:
     n = 100 if quick else 1500  # calls of each kind, in one flow of 3 n tasks
-    with prefect_test_harness(server_startup_timeout=90):
+    with prefect_api(90):
         log("server up; warming up")
         pipeline(10)
         get_recorder().flush(timeout=60)

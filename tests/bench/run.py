@@ -7,8 +7,9 @@ another's figures), and each dict it returns becomes one JSON line on stdout.
 Nothing else is written to stdout: logs, Prefect's console output and any
 stray print go to stderr.
 
-``--quick`` is for CI: a smoke run (smallest sizes, same code paths); its figures are
-not the documented ones.
+``--quick`` is for CI: a smoke run (smallest sizes, same code paths, and one Prefect
+test server shared by the benches instead of one each); its figures are not the
+documented ones.
 There are no thresholds: the exit status is 0 unless a bench crashed (then 1).
 Goals and figures are in ``docs/performance.md``.
 """
@@ -72,6 +73,19 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"no such bench: {', '.join(unknown)} (have: {', '.join(names)})")
         names = [n for n in names if n in args.only]
 
+    if not args.quick:
+        return _run_all(names, quick=False)
+    from _common import SHARED_API
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        os.environ[SHARED_API] = str(PREFECT_API_URL.value())
+        return _run_all(names, quick=True)
+
+
+def _run_all(names: list[str], quick: bool) -> int:
+    """Each bench in a child process, one after another; 1 if one crashed, else 0."""
     crashed: list[str] = []
     started = time.monotonic()
     for name in names:
@@ -79,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         command = [sys.executable, str(Path(__file__).resolve()), "--child", name]
         child = subprocess.run(
-            command + (["--quick"] if args.quick else []),
+            command + (["--quick"] if quick else []),
             stdout=subprocess.PIPE,
             stderr=None,  # inherited: the child's logs go straight to our stderr
             text=True,
