@@ -22,7 +22,7 @@ API URL lives there).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prefect.logging import get_logger
@@ -83,15 +83,11 @@ class EventRecorder(Recorder):
                 len(refused),
                 refused[0],
             )
-        try:
+        def post_all() -> None:
             for first in range(0, len(events), EVENTS_PER_REQUEST):
                 self._post(events[first : first + EVENTS_PER_REQUEST])
-        except Exception as exc:
-            self._forget_client()
-            self._outage(exc)
-            return False
-        self._back_up()
-        return True
+
+        return self._answered(post_all)
 
     def _post(self, events: list[Any]) -> None:
         body = [event.model_dump(mode="json") for event in events]
@@ -99,8 +95,12 @@ class EventRecorder(Recorder):
         response.raise_for_status()
 
     def _reachable(self) -> bool:
+        return self._answered(lambda: self._api().request("GET", "/health").raise_for_status())
+
+    def _answered(self, call: Callable[[], Any]) -> bool:
+        """Whether `call` to Prefect's API went through; the outage begun or ended with it."""
         try:
-            self._api().request("GET", "/health").raise_for_status()
+            call()
         except Exception as exc:
             self._forget_client()
             self._outage(exc)

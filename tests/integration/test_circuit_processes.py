@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +40,19 @@ def environment(audit_db: str, home: Path, **circuit: Any) -> dict[str, str]:
 
 
 def run_flows(service: FlakyService, env: dict[str, str], n: int, timeout: float = 240) -> list[dict[str, Any]]:
-    """`n` flows, one process each, started together; their JSON lines."""
+    """`n` flows, one process each, running together once all have started (imported
+    Prefect: seconds apart on a loaded machine); their JSON lines."""
+    start = Path(tempfile.mkdtemp(prefix="circuit-start-"))
+    env = {**env, "FAILTRACK_TEST_START": str(start)}
     children = [
         subprocess.Popen([sys.executable, str(HERE / "circuit_flow.py"), service.url, str(i)],
                          env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
         for i in range(n)
     ]
+    deadline = time.monotonic() + 120
+    while len(list(start.glob("ready-*"))) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (start / "go").touch()
     results = []
     for child in children:
         out, _ = child.communicate(timeout=timeout)

@@ -152,6 +152,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         PREFECT_HOME=str(folder / "client-home"),
         PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
         PREFECT_INTEGRATIONS_FAILTRACK_HOME=str(folder / "failtrack-home"),
+        PREFECT_WORKER_QUERY_SECONDS="2",  # the worker polls every 2 s, not 10 (the default)
     )
     found = Services(folder, port, client_env)
     server_env = environment(

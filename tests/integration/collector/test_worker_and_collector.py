@@ -167,6 +167,7 @@ def test_only_the_collector_has_the_database(server: dict[str, str], tmp_path: P
         PREFECT_API_URL=api,
         PREFECT_INTEGRATIONS_FAILTRACK_TRANSPORT="events",
         PREFECT_INTEGRATIONS_FAILTRACK_HOME=str(worker_home),
+        PREFECT_WORKER_QUERY_SECONDS="2",  # prefect/settings/models/worker.py: 10 s by default
     )
     collector_env = clean_env(
         Path(home),
