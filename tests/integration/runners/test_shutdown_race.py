@@ -1,5 +1,5 @@
 """The last task ends just before the flow, and its worker is killed at once: nothing is
-lost, in 20 runs under Dask and Ray, 8 under the process pool (issue 15, "Done when" 2).
+lost, in 20 runs under each multi-process runner (issue 15, "Done when" 2).
 
 A task run away from its flow's process flushes its rows at its end (`capture/task_hooks.py`),
 never at ``atexit`` (Ray workers never run it, and a killed worker runs nothing). So by
@@ -12,8 +12,7 @@ when the flow run ends is what makes any teardown safe, and Ray never runs ``ate
 anyway, so a row that waited for one would be missing all the same.
 
 Under the process pool, each flow run starts a pool of its own (a new Python process
-that imports Prefect: seconds of CPU here) whose worker dies with it, so every run is
-the race: 8 runs, four at a time.
+that imports Prefect: seconds here), so its 20 runs go four at a time.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from prefect_failtrack.store.recorder import get_recorder
 from tests.integration.runners import workload
 
 RUNS = 20
-POOL_RUNS = 8  # each is a new pool, killed with its flow run: the race every time
 EXPECTED = [("flow", "Completed"), ("flow", "Running"), ("task", "Completed"), ("task", "Running")]
 
 
@@ -83,7 +81,7 @@ def test_nothing_is_lost_when_the_worker_dies_right_after_the_last_task(
     flow = workload.ends_right_after.with_options(task_runner=runner)
     at_once = 4 if name == "processes" else 1
     # Each run in a copy of this context: the test server's settings live there.
-    contexts = [contextvars.copy_context() for _ in range(POOL_RUNS if name == "processes" else RUNS)]
+    contexts = [contextvars.copy_context() for _ in range(RUNS)]
     with ThreadPoolExecutor(at_once) as pool:
         problems = list(
             pool.map(
