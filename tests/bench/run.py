@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        os.environ[SHARED_API] = str(PREFECT_API_URL.value())
+        # In the environment, so that every thread and process of a bench finds it (a
+        # settings context does not reach the threads a bench starts its flows in).
+        os.environ[SHARED_API] = os.environ["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
         return _run_all(names, quick=True)
 
 
