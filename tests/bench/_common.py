@@ -33,14 +33,12 @@ SHARED_API = "FAILTRACK_BENCH_API_URL"
 @contextmanager
 def prefect_api(startup_timeout: float = 90) -> Iterator[None]:
     """A Prefect API for the bench: its own test server (``prefect_test_harness``), or, in
-    a ``--quick`` smoke run, the one `run.py` started for all the benches."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    a ``--quick`` smoke run, the one `run.py` started for all the benches (its URL is in
+    the environment, ``PREFECT_API_URL`` included: every thread and process finds it)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    shared = os.environ.get(SHARED_API)
-    if shared:
-        with temporary_settings({PREFECT_API_URL: shared}):
-            yield
+    if os.environ.get(SHARED_API):
+        yield
         return
     with prefect_test_harness(server_startup_timeout=startup_timeout):
         yield
